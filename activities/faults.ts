@@ -1,0 +1,33 @@
+/** Chaos switch: wraps activities so attempts get extra latency and random transient failures. */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How much trouble to inject: failure probability per attempt (0..1) and latency added to every attempt. */
+export interface FaultOptions {
+  rate: number;
+  latencyMs: number;
+  /** Source of randomness in [0, 1); tests pass a fixed one. */
+  random?: () => number;
+}
+
+/**
+ * Wraps every function of `activities`: each attempt first waits `latencyMs`, then throws a plain (retryable)
+ * Error with probability `rate`, before the real activity runs. With no rate and no latency, returns the object as is.
+ */
+export function withFaults<T extends object>(activities: T, options: FaultOptions): T {
+  const { rate, latencyMs, random = Math.random } = options;
+  if (rate <= 0 && latencyMs <= 0) return activities;
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(activities)) {
+    if (typeof value !== 'function') {
+      wrapped[name] = value;
+      continue;
+    }
+    const activity = value as (...args: unknown[]) => Promise<unknown>;
+    wrapped[name] = async (...args: unknown[]) => {
+      if (latencyMs > 0) await sleep(latencyMs);
+      if (rate > 0 && random() < rate) throw new Error(`injected transient fault in ${name}`);
+      return activity(...args);
+    };
+  }
+  return wrapped as T;
+}

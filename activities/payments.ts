@@ -1,0 +1,140 @@
+/** Activities of the payments service: charge and refund, recorded in an append-only ledger. */
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { eq, sql } from 'drizzle-orm';
+import type { OrderRef } from '../contracts/inventory.js';
+import {
+  type ChargePaymentInput,
+  type ChargeResult,
+  PAYMENT_DECLINED,
+  type PaymentsActivities,
+  type RefundResult,
+} from '../contracts/payments.js';
+import type { Database, Transaction } from '../db/client.js';
+import { type LedgerKind, ledger } from '../db/schema/payments.js';
+import { requestCharge, requestRefund, tokenFingerprint } from './providers/payment-provider.js';
+
+/** Failure type for an amount no retry could ever charge (negative or fractional cents). */
+export const INVALID_PAYMENT_REQUEST = 'InvalidPaymentRequest';
+
+/** What the payments activities need. */
+export interface PaymentsActivityDeps {
+  db: Database;
+}
+
+/** Builds the payments activities on a database. */
+export function createPaymentsActivities({ db }: PaymentsActivityDeps): PaymentsActivities {
+  return {
+    async chargePayment(input: ChargePaymentInput): Promise<ChargeResult> {
+      const { orderId, amountCents } = input;
+      if (!Number.isInteger(amountCents) || amountCents < 0) {
+        throw ApplicationFailure.create({
+          type: INVALID_PAYMENT_REQUEST,
+          nonRetryable: true,
+          message: `order ${orderId}: amount must be a non-negative integer of cents, got ${amountCents}`,
+        });
+      }
+      const attempt = Context.current().info.attempt;
+      // The order id is the processor's idempotency key: a retry after a crash finds the same charge.
+      const decision = requestCharge({
+        idempotencyKey: orderId,
+        amountCents,
+        token: input.paymentToken,
+        attempt,
+      });
+      if (decision.outcome === 'declined') {
+        log.warn('payment declined', { orderId, attempt });
+        throw ApplicationFailure.create({
+          type: PAYMENT_DECLINED,
+          nonRetryable: true,
+          message: decision.reason,
+        });
+      }
+      if (decision.outcome === 'unavailable') {
+        log.warn('payment provider unavailable, will retry', { orderId, attempt });
+        throw new Error(decision.reason);
+      }
+      const result = await db.transaction(async (tx): Promise<ChargeResult> => {
+        const entries = await lockedEntries(tx, orderId);
+        if (entries.has('REFUND') || entries.has('VOID')) {
+          // A refund got here first (the saga gave up on this charge): taking money now would never be undone.
+          return { orderId, status: 'VOIDED', chargeId: null, amountCents: 0, changed: false };
+        }
+        const inserted = await tx
+          .insert(ledger)
+          .values({
+            orderId,
+            kind: 'CHARGE',
+            amountCents,
+            providerRef: decision.providerRef,
+            tokenFingerprint: tokenFingerprint(input.paymentToken),
+          })
+          .onConflictDoNothing({ target: [ledger.orderId, ledger.kind] })
+          .returning({ providerRef: ledger.providerRef, amountCents: ledger.amountCents });
+        const charge = inserted[0] ?? entries.get('CHARGE');
+        if (!charge) throw new Error(`charge of order ${orderId} conflicted but cannot be read back`);
+        return {
+          orderId,
+          status: 'CHARGED',
+          chargeId: charge.providerRef,
+          amountCents: charge.amountCents,
+          changed: inserted.length > 0,
+        };
+      });
+      log.info('charge payment', {
+        orderId,
+        status: result.status,
+        amountCents: result.amountCents,
+        changed: result.changed,
+      });
+      return result;
+    },
+
+    async refundPayment({ orderId }: OrderRef): Promise<RefundResult> {
+      const result = await db.transaction(async (tx): Promise<RefundResult> => {
+        const entries = await lockedEntries(tx, orderId);
+        const refund = entries.get('REFUND');
+        if (refund) return { orderId, status: 'REFUNDED', amountCents: refund.amountCents, changed: false };
+        if (entries.has('VOID')) return { orderId, status: 'NOT_CHARGED', amountCents: 0, changed: false };
+        const charge = entries.get('CHARGE');
+        if (!charge) {
+          // Nothing to give back; the VOID row makes a charge that arrives late do nothing.
+          await tx.insert(ledger).values({ orderId, kind: 'VOID', amountCents: 0 }).onConflictDoNothing();
+          return { orderId, status: 'NOT_CHARGED', amountCents: 0, changed: true };
+        }
+        const { providerRef } = requestRefund(orderId);
+        await tx
+          .insert(ledger)
+          .values({ orderId, kind: 'REFUND', amountCents: charge.amountCents, providerRef })
+          .onConflictDoNothing();
+        return { orderId, status: 'REFUNDED', amountCents: charge.amountCents, changed: true };
+      });
+      log.info('refund payment', {
+        orderId,
+        status: result.status,
+        amountCents: result.amountCents,
+        changed: result.changed,
+      });
+      return result;
+    },
+  };
+}
+
+interface LedgerEntry {
+  providerRef: string | null;
+  amountCents: number;
+}
+
+/**
+ * Serialises charge and refund of one order, then reads its ledger. UNIQUE (order_id, kind) alone cannot stop
+ * a CHARGE and a VOID from both committing when a charge and a refund race; this per-order lock can.
+ */
+async function lockedEntries(tx: Transaction, orderId: string): Promise<Map<LedgerKind, LedgerEntry>> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`payments:${orderId}`}, 0))`);
+  const rows = await tx
+    .select({ kind: ledger.kind, providerRef: ledger.providerRef, amountCents: ledger.amountCents })
+    .from(ledger)
+    .where(eq(ledger.orderId, orderId));
+  return new Map(
+    rows.map((row) => [row.kind, { providerRef: row.providerRef, amountCents: row.amountCents }]),
+  );
+}

@@ -1,0 +1,51 @@
+/** Simulated card processor: behaviour chosen by the token (see DESIGN.md), deterministic by input. */
+import { createHash } from 'node:crypto';
+import { FLAKY_FAILED_ATTEMPTS, TOKEN_DECLINED, TOKEN_FLAKY } from '../../contracts/payments.js';
+
+/** What the processor is asked to do; `idempotencyKey` is the order id, so a retry maps to the same charge. */
+export interface ProviderChargeRequest {
+  idempotencyKey: string;
+  amountCents: number;
+  token: string;
+  /** Temporal attempt number (1-based); only `tok_flaky` looks at it. */
+  attempt: number;
+}
+
+/** The processor's answer: approved with a reference, declined for good, or unavailable for now. */
+export type ProviderChargeOutcome =
+  | { outcome: 'approved'; providerRef: string }
+  | { outcome: 'declined'; reason: string }
+  | { outcome: 'unavailable'; reason: string };
+
+/** Decides a charge the way a real processor would answer it, without any I/O. */
+export function requestCharge(request: ProviderChargeRequest): ProviderChargeOutcome {
+  if (request.token === TOKEN_DECLINED) return { outcome: 'declined', reason: 'card declined' };
+  if (request.token === TOKEN_FLAKY && request.attempt <= FLAKY_FAILED_ATTEMPTS) {
+    return { outcome: 'unavailable', reason: 'payment provider timeout (simulated)' };
+  }
+  return { outcome: 'approved', providerRef: chargeReference(request.idempotencyKey) };
+}
+
+/** Processor reference of the charge made for an idempotency key (same key, same reference). */
+export function chargeReference(idempotencyKey: string): string {
+  return `ch_${digest(`charge:${idempotencyKey}`).slice(0, 24)}`;
+}
+
+/** Processor reference of the refund of the charge made for an idempotency key. */
+export function refundReference(idempotencyKey: string): string {
+  return `re_${digest(`refund:${idempotencyKey}`).slice(0, 24)}`;
+}
+
+/** Non-reversible fingerprint of a payment token: what the ledger stores instead of the token. */
+export function tokenFingerprint(token: string): string {
+  return digest(token).slice(0, 16);
+}
+
+function digest(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/** Refunds the charge made for an idempotency key; the simulated processor always accepts. */
+export function requestRefund(idempotencyKey: string): { outcome: 'refunded'; providerRef: string } {
+  return { outcome: 'refunded', providerRef: refundReference(idempotencyKey) };
+}

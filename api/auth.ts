@@ -1,0 +1,68 @@
+/** Bearer API keys: client keys for order routes, admin keys for catalog changes; constant-time checks. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { ProblemError } from './problem.js';
+
+export type Role = 'client' | 'admin';
+
+/** Variables the auth middleware sets on the request context. */
+export interface AuthVariables {
+  role: Role;
+  /** Short fingerprint of the key (never the key itself): scopes idempotency keys and appears in logs. */
+  clientId: string;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Compares against every configured key without early exit, so timing does not reveal a match position. */
+function matches(candidate: Buffer, keys: Buffer[]): boolean {
+  let found = false;
+  for (const key of keys) found = timingSafeEqual(candidate, key) || found;
+  return found;
+}
+
+export interface AuthConfig {
+  enabled: boolean;
+  apiKeys: string[];
+  adminKeys: string[];
+}
+
+/** Rejects requests without a valid key (401) and client keys on admin routes (403); off when no keys are set. */
+export function requireKey(auth: AuthConfig, role: Role): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const clientKeys = auth.apiKeys.map(digest);
+  const adminKeys = auth.adminKeys.map(digest);
+  return async (c, next) => {
+    if (!auth.enabled) {
+      c.set('role', 'admin');
+      c.set('clientId', 'anonymous');
+      return next();
+    }
+    const header = c.req.header('authorization') ?? '';
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const unauthorized = new ProblemError(
+      401,
+      'unauthorized',
+      'Missing or invalid API key',
+      'Send `Authorization: Bearer <api key>`',
+      {
+        headers: { 'www-authenticate': 'Bearer' },
+      },
+    );
+    if (!token) throw unauthorized;
+    const candidate = digest(token);
+    const isAdmin = matches(candidate, adminKeys);
+    const isClient = matches(candidate, clientKeys);
+    if (!isAdmin && !isClient) throw unauthorized;
+    if (role === 'admin' && !isAdmin) {
+      throw new ProblemError(
+        403,
+        'forbidden',
+        'Admin key required',
+        'This route needs a key from ADMIN_API_KEYS',
+      );
+    }
+    c.set('role', isAdmin ? 'admin' : 'client');
+    c.set('clientId', candidate.toString('hex').slice(0, 16));
+    return next();
+  };
+}

@@ -1,0 +1,135 @@
+/** Contract of the orders service: the saga's input, its live state, and the orders activities. */
+
+/** Task queue polled by the orders worker (saga workflows + orders activities). */
+export const ORDERS_QUEUE = 'orders';
+
+/** Every status an order moves through, in saga order; the last three are terminal. */
+export const ORDER_STATUSES = [
+  'PENDING',
+  'RESERVING',
+  'CHARGING',
+  'SHIPPING',
+  'COMPENSATING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Statuses after which an order never changes again. */
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** Statuses in which a cancel request is still accepted (no shipment exists yet). */
+export const CANCELLABLE_STATUSES: readonly OrderStatus[] = ['PENDING', 'RESERVING', 'CHARGING'];
+
+export function isTerminal(status: OrderStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** The saga steps shown in the order view, each owned by one service. */
+export const STEP_NAMES = ['reserveStock', 'chargePayment', 'createShipment', 'commitStock'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** Lifecycle of one step as shown to clients. */
+export type StepStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
+
+export interface OrderItem {
+  sku: string;
+  quantity: number;
+  /** Catalog price at the moment the order was accepted. */
+  unitPriceCents: number;
+}
+
+export interface ShippingAddress {
+  name: string;
+  line1: string;
+  city: string;
+  postalCode: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+}
+
+/** Input of `orderSaga`: everything the saga needs, priced by the API from the catalog. */
+export interface OrderInput {
+  orderId: string;
+  customerId: string;
+  items: OrderItem[];
+  totalCents: number;
+  paymentToken: string;
+  shippingAddress: ShippingAddress;
+  /** ISO timestamp at which the API accepted the order. */
+  createdAt: string;
+  /** Hash of the client's request body, used to tell a retry from a different request. */
+  requestHash?: string;
+}
+
+export interface StepRecord {
+  name: StepName;
+  status: StepStatus;
+  /** ISO time of the last change of this step. */
+  at: string;
+  error: string | null;
+}
+
+export type PaymentStatus = 'NONE' | 'CHARGED' | 'REFUNDED';
+export type ShipmentStatus = 'NONE' | 'CREATED' | 'CANCELLED';
+
+/** The live order view returned by the saga's query and by the API. */
+export interface OrderState {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  items: OrderItem[];
+  totalCents: number;
+  steps: StepRecord[];
+  payment: { status: PaymentStatus; amountCents: number };
+  shipment: { status: ShipmentStatus; trackingId: string | null };
+  failureReason: string | null;
+  /** Bounded machine-readable failure type (`OutOfStock`, `PaymentDeclined`, ...), null unless failed. */
+  failureCode: string | null;
+  /** True once a cancel was accepted and not yet carried out. */
+  cancelRequested: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Answer of the cancel update. */
+export interface CancelResult {
+  accepted: boolean;
+  status: OrderStatus;
+}
+
+/** Workflow id of the saga for one order. */
+export function orderWorkflowId(orderId: string): string {
+  return `order-${orderId}`;
+}
+
+/** Name of the workflow type, for clients that start it by name. */
+export const ORDER_WORKFLOW_TYPE = 'orderSaga';
+/** Query returning the live {@link OrderState}. */
+export const GET_ORDER_QUERY = 'getOrder';
+/** Update that asks the saga to cancel; rejected once shipping has started. */
+export const CANCEL_ORDER_UPDATE = 'cancelOrder';
+
+/** Row written by the orders service when a saga starts. */
+export interface CreateOrderRecordInput {
+  orderId: string;
+  customerId: string;
+  items: OrderItem[];
+  totalCents: number;
+  createdAt: string;
+}
+
+/** A status change; `seq` orders the writes so a late retry never moves an order back. */
+export interface SetOrderStatusInput {
+  orderId: string;
+  status: OrderStatus;
+  seq: number;
+  failureReason?: string | null;
+}
+
+/** Activities of the orders service (queue {@link ORDERS_QUEUE}). */
+export interface OrdersActivities {
+  createOrderRecord(input: CreateOrderRecordInput): Promise<void>;
+  setOrderStatus(input: SetOrderStatusInput): Promise<void>;
+}

@@ -1,0 +1,43 @@
+/** Temporal connections for clients and workers, and the worker runtime wired to our pino logs. */
+import { Client, Connection } from '@temporalio/client';
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import type { AppConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+/** Adapts pino to the Temporal SDK's logger so SDK, workflow and activity logs share one JSON stream. */
+export function temporalLoggerFrom(logger: Logger): TemporalLogger {
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    const pinoLevel = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level.toLowerCase();
+    const target = pinoLevel as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+    logger[target]({ ...normaliseMeta(meta) }, message);
+  };
+  return {
+    log: write,
+    trace: (message, meta) => write('TRACE', message, meta),
+    debug: (message, meta) => write('DEBUG', message, meta),
+    info: (message, meta) => write('INFO', message, meta),
+    warn: (message, meta) => write('WARN', message, meta),
+    error: (message, meta) => write('ERROR', message, meta),
+  };
+}
+
+/** Workflow and activity log metadata carries the ids operators search by. */
+function normaliseMeta(meta: LogMetadata | undefined): Record<string, unknown> {
+  if (!meta) return {};
+  const { workflowId, ...rest } = meta as Record<string, unknown>;
+  const orderId =
+    typeof workflowId === 'string' && workflowId.startsWith('order-')
+      ? workflowId.slice('order-'.length)
+      : undefined;
+  return { ...rest, ...(workflowId ? { workflowId } : {}), ...(orderId && !rest.orderId ? { orderId } : {}) };
+}
+
+/** Opens a gRPC connection to Temporal; rejects if the server cannot be reached. */
+export function connectTemporal(config: AppConfig): Promise<Connection> {
+  return Connection.connect({ address: config.temporal.address });
+}
+
+/** A workflow client on an existing connection. */
+export function createTemporalClient(connection: Connection, config: AppConfig): Client {
+  return new Client({ connection, namespace: config.temporal.namespace });
+}

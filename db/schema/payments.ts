@@ -1,0 +1,34 @@
+/** Tables of the payments service (Postgres schema `payments`). */
+import { sql } from 'drizzle-orm';
+import { check, integer, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { sqlList } from './sql-list.js';
+
+/** Kinds of ledger entries: money taken, money given back, or a marker that a charge must never happen. */
+export const LEDGER_KINDS = ['CHARGE', 'REFUND', 'VOID'] as const;
+/** One kind of ledger entry. */
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** The `payments` Postgres schema; only the payments service writes here. */
+export const paymentsSchema = pgSchema('payments');
+
+/** Append-only ledger; UNIQUE (order_id, kind) makes charge and refund idempotent under concurrent retries. */
+export const ledger = paymentsSchema.table(
+  'ledger',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: text('order_id').notNull(),
+    kind: text('kind').$type<LedgerKind>().notNull(),
+    amountCents: integer('amount_cents').notNull(),
+    providerRef: text('provider_ref'),
+    /** sha256 hex prefix of the payment token; the raw token is never stored. */
+    tokenFingerprint: text('token_fingerprint'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('ledger_order_kind_unique').on(t.orderId, t.kind),
+    check('ledger_kind_check', sql`${t.kind} in (${sqlList(LEDGER_KINDS)})`),
+    check('ledger_amount_cents_check', sql`${t.amountCents} >= 0`),
+    // Only a hex digest fits, so a raw token can never land in this column by mistake.
+    check('ledger_token_fingerprint_check', sql`${t.tokenFingerprint} ~ '^[0-9a-f]{16,64}$'`),
+  ],
+);

@@ -1,0 +1,99 @@
+/** Starts the Temporal CLI dev server as a child process (SQLite file, Web UI, our search attributes). */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ORDER_SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
+
+export interface DevServerOptions {
+  cli: string;
+  /** SQLite file that keeps workflows across restarts; omit for in-memory. */
+  dbFile?: string;
+  host?: string;
+  port: number;
+  uiPort?: number;
+  /** Extra `--dynamic-config-value KEY=VALUE` settings. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+  onOutput?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** True when something already listens on host:port. */
+export function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Launches `temporal server start-dev` and resolves once its frontend answers health checks. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const host = options.host ?? '127.0.0.1';
+  const address = `${host}:${options.port}`;
+  if (await portInUse(host, options.port)) {
+    throw new Error(
+      `port ${options.port} is in use; stop that process or set TEMPORAL_ADDRESS to use that server`,
+    );
+  }
+  const args = ['server', 'start-dev', '--ip', host, '--port', String(options.port), '--log-level', 'warn'];
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const key of ORDER_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) options.onOutput?.(line);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const early = await Promise.race([
+      exited,
+      new Promise<'pending'>((r) => setTimeout(() => r('pending'), 250)),
+    ]);
+    if (early !== 'pending') throw new Error(`temporal dev server exited with code ${early} during start`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.healthService.check({});
+      await connection.close();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`temporal dev server did not become ready at ${address}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://${host}:${options.uiPort}` : null,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

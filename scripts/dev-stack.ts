@@ -1,0 +1,101 @@
+/** `npm start`: the whole system in one process tree — Temporal dev server, database, all workers and the API. */
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import { createApp } from '../api/app.js';
+import { SERVICE_NAMES } from '../contracts/services.js';
+import { loadConfig, PROJECT_ROOT } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { connectTemporal, createTemporalClient } from '../core/temporal.js';
+import { openDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { seedCatalog } from '../db/seed.js';
+import { startWorkers } from '../workers/worker-host.js';
+import { type DevServer, startDevServer } from './dev-server.js';
+// @ts-expect-error plain JavaScript module without types (it runs before npm install)
+import { ensureTemporalTools } from './temporal-tools.mjs';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('dev', config.logLevel);
+  const cleanups: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    // Ctrl-C can arrive twice (terminal group and the `npm start` wrapper); stop once.
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping everything');
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((err) => logger.error({ err }, 'cleanup failed'));
+    }
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  let devServer: DevServer | undefined;
+  if (!config.temporal.external) {
+    const tools = ensureTemporalTools({ log: (line: string) => logger.info(line) }) as { cli: string | null };
+    if (!tools.cli) throw new Error('Temporal CLI unavailable: install Python 3 or set TEMPORAL_CLI_PATH');
+    const [host = '127.0.0.1', port = '7233'] = config.temporal.address.split(':');
+    devServer = await startDevServer({
+      cli: tools.cli,
+      host,
+      port: Number(port),
+      uiPort: config.temporal.uiPort,
+      dbFile: path.join(PROJECT_ROOT, '.data', 'temporal.sqlite'),
+      onOutput: (line) => logger.debug({ source: 'temporal' }, line),
+    });
+    cleanups.push(() => devServer?.stop() ?? Promise.resolve());
+    logger.info({ address: devServer.address }, 'temporal dev server ready');
+  }
+
+  const database = await openDatabase({
+    url: config.database.url,
+    pgliteDir: config.database.pgliteDir,
+    poolSize: config.database.poolSize,
+  });
+  cleanups.push(() => database.close());
+  await migrateDatabase(database);
+  await seedCatalog(database.db);
+  logger.info({ driver: database.driver }, 'database migrated and seeded');
+
+  const workers = await startWorkers({ services: [...SERVICE_NAMES], config, logger, db: database.db });
+  cleanups.push(() => workers.shutdown());
+  workers.done.catch((err) => {
+    logger.error({ err }, 'a worker failed');
+    void shutdown('worker-failure');
+  });
+
+  const connection = await connectTemporal(config);
+  cleanups.push(() => connection.close());
+  const app = createApp({
+    temporal: createTemporalClient(connection, config),
+    db: database.db,
+    pingDatabase: () => database.ping(),
+    auth: config.auth,
+    logger: logger.child({ service: 'api' }),
+  });
+  const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const api = `http://${config.http.host}:${config.http.port}`;
+  const ui = devServer?.uiUrl ?? `(external Temporal at ${config.temporal.address})`;
+  const banner = [
+    '',
+    'Order saga is running',
+    `  API            ${api}`,
+    `  API docs       ${api}/docs  (OpenAPI: ${api}/openapi.json)`,
+    `  Temporal UI    ${ui}`,
+    `  Metrics        ${api}/metrics`,
+    `  Database       ${database.driver === 'pglite' ? `PGlite in ${path.relative(PROJECT_ROOT, config.database.pgliteDir)}` : 'Postgres (DATABASE_URL)'}`,
+    `  Auth           ${config.auth.enabled ? 'on (API_KEYS / ADMIN_API_KEYS)' : 'OFF — no API keys configured (dev mode)'}`,
+    '  Stop with Ctrl-C',
+    '',
+  ].join('\n');
+  process.stdout.write(`${banner}\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

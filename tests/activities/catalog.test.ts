@@ -1,0 +1,81 @@
+/** Catalog reads and admin writes, and the demo seed, against a real database. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getProductsBySku, listProducts, upsertProduct } from '../../activities/catalog.js';
+import { createInventoryActivities } from '../../activities/inventory.js';
+import type { Database } from '../../db/client.js';
+import { SEED_PRODUCTS, seedCatalog } from '../../db/seed.js';
+import {
+  createTestDatabase,
+  DATABASE_HOOK_TIMEOUT_MS,
+  TEST_DRIVERS,
+  type TestDatabase,
+} from '../support/database.js';
+import { runActivity, stockOf, uniqueId } from './helpers.js';
+
+for (const { driver, skip } of TEST_DRIVERS) {
+  describe.skipIf(skip)(`catalog and seed (${driver})`, () => {
+    let handle: TestDatabase;
+    let db: Database;
+
+    beforeAll(async () => {
+      handle = await createTestDatabase(driver);
+      db = handle.db;
+    }, DATABASE_HOOK_TIMEOUT_MS);
+    afterAll(async () => {
+      await handle?.close();
+    }, DATABASE_HOOK_TIMEOUT_MS);
+
+    it('seeds the demo catalog once and never resets stock on a restart', async () => {
+      expect(await seedCatalog(db)).toBe(SEED_PRODUCTS.length);
+      await upsertProduct(db, { sku: 'MUG-RED', name: 'Red mug', priceCents: 1299, available: 7 });
+
+      expect(await seedCatalog(db)).toBe(0);
+
+      const mug = (await getProductsBySku(db, ['MUG-RED'])).get('MUG-RED');
+      expect(mug).toEqual({ sku: 'MUG-RED', name: 'Red mug', priceCents: 1299, available: 7, reserved: 0 });
+      const limited = (await getProductsBySku(db, ['LIMITED-1'])).get('LIMITED-1');
+      expect(limited?.available).toBe(3);
+    });
+
+    it('lists products sorted by SKU', async () => {
+      const skus = (await listProducts(db)).map((product) => product.sku);
+      expect(skus).toEqual([...skus].sort());
+      expect(skus).toEqual(expect.arrayContaining(SEED_PRODUCTS.map((product) => product.sku)));
+    });
+
+    it('looks up products by SKU, leaving unknown SKUs out', async () => {
+      const found = await getProductsBySku(db, ['BOOK-SAGA', 'NOPE-404', 'BOOK-SAGA']);
+      expect([...found.keys()]).toEqual(['BOOK-SAGA']);
+      expect(found.get('BOOK-SAGA')).toMatchObject({ name: 'Book: Sagas in practice', priceCents: 3999 });
+      expect(await getProductsBySku(db, [])).toEqual(new Map());
+    });
+
+    it('upserts name, price and stock idempotently and leaves reserved units alone', async () => {
+      const sku = uniqueId('ADMIN');
+      const input = { sku, name: 'Pen', priceCents: 150, available: 10 };
+      expect(await upsertProduct(db, input)).toEqual({ ...input, reserved: 0 });
+      expect(await upsertProduct(db, input)).toEqual({ ...input, reserved: 0 });
+
+      const inventory = createInventoryActivities({ db });
+      await runActivity(inventory.reserveStock, {
+        orderId: uniqueId('order'),
+        items: [{ sku, quantity: 4 }],
+      });
+      const updated = await upsertProduct(db, { sku, name: 'Blue pen', priceCents: 175, available: 20 });
+
+      expect(updated).toEqual({ sku, name: 'Blue pen', priceCents: 175, available: 20, reserved: 4 });
+    });
+
+    it('refuses negative stock or price and changes nothing', async () => {
+      const sku = uniqueId('ADMIN');
+      await upsertProduct(db, { sku, name: 'Pen', priceCents: 150, available: 10 });
+      await expect(upsertProduct(db, { sku, name: 'Pen', priceCents: 150, available: -1 })).rejects.toThrow(
+        RangeError,
+      );
+      await expect(upsertProduct(db, { sku, name: 'Pen', priceCents: -5, available: 1 })).rejects.toThrow(
+        RangeError,
+      );
+      expect(await stockOf(db, sku)).toEqual({ available: 10, reserved: 0 });
+    });
+  });
+}

