@@ -4,12 +4,15 @@ import type { Client, Connection } from '@temporalio/client';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import type { Registry } from 'prom-client';
 import type { ZodError } from 'zod';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/client.js';
 import { type AuthConfig, type AuthVariables, requireKey } from './auth.js';
+import { createApiRegistry, httpMetrics, registerMetricsRoute } from './metrics.js';
 import { OrdersGateway } from './orders-gateway.js';
 import { ProblemError, problemResponse } from './problem.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrderRoutes } from './routes/orders.js';
 import { registerProductRoutes } from './routes/products.js';
@@ -21,6 +24,8 @@ export interface ApiDeps {
   pingDatabase(): Promise<void>;
   auth: AuthConfig;
   logger: Logger;
+  /** Metrics registry of the process; a fresh one (with process metrics) when omitted. */
+  registry?: Registry;
 }
 
 /** Seconds a client should wait before retrying when a dependency is down. */
@@ -60,6 +65,9 @@ export function createApp(deps: ApiDeps) {
     },
   });
   const gateway = new OrdersGateway(deps.temporal, deps.db);
+  const registry = deps.registry ?? createApiRegistry();
+
+  app.use('*', httpMetrics(registry));
 
   app.use('/v1/*', async (c, next) => {
     const length = c.req.header('content-length');
@@ -91,6 +99,8 @@ export function createApp(deps: ApiDeps) {
   );
   app.use('/v1/*', requireKey(deps.auth, 'client'));
 
+  registerMetricsRoute(app, registry);
+  registerDocsRoutes(app);
   registerHealthRoutes(app, {
     temporal: deps.temporal.connection as Connection,
     pingDatabase: deps.pingDatabase,
