@@ -278,13 +278,20 @@ describe('orders over HTTP', () => {
     const doc = await call('GET', '/openapi.json');
     expect(doc.json.openapi).toBe('3.1.0');
     expect(Object.keys(doc.json.paths)).toEqual(
-      expect.arrayContaining(['/v1/orders', '/v1/orders/{orderId}', '/v1/orders/{orderId}/cancel', '/v1/products']),
+      expect.arrayContaining([
+        '/v1/orders',
+        '/v1/orders/{orderId}',
+        '/v1/orders/{orderId}/cancel',
+        '/v1/products',
+      ]),
     );
     const docs = await fetch(`${stack.baseUrl}/docs`);
     expect(await docs.text()).toContain('/docs/assets/swagger-ui-bundle.js');
     expect((await fetch(`${stack.baseUrl}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
     const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
-    expect(metrics).toMatch(/http_requests_total\{method="GET",route="\/v1\/orders\/:orderId",status="200"\} \d+/);
+    expect(metrics).toMatch(
+      /http_requests_total\{method="GET",route="\/v1\/orders\/:orderId",status="200"\} \d+/,
+    );
     expect(metrics).not.toMatch(/route="\/v1\/orders\/ord_/);
   });
 });
