@@ -34,30 +34,40 @@ export function createPaymentsActivities({ db }: PaymentsActivityDeps): Payments
         });
       }
       const attempt = Context.current().info.attempt;
-      // The order id is the processor's idempotency key: a retry after a crash finds the same charge.
-      const decision = requestCharge({
-        idempotencyKey: orderId,
-        amountCents,
-        token: input.paymentToken,
-        attempt,
-      });
-      if (decision.outcome === 'declined') {
-        log.warn('payment declined', { orderId, attempt });
-        throw ApplicationFailure.create({
-          type: PAYMENT_DECLINED,
-          nonRetryable: true,
-          message: decision.reason,
-        });
-      }
-      if (decision.outcome === 'unavailable') {
-        log.warn('payment provider unavailable, will retry', { orderId, attempt });
-        throw new Error(decision.reason);
-      }
       const result = await db.transaction(async (tx): Promise<ChargeResult> => {
         const entries = await lockedEntries(tx, orderId);
         if (entries.has('REFUND') || entries.has('VOID')) {
-          // A refund got here first (the saga gave up on this charge): taking money now would never be undone.
+          // A refund got here first (the saga gave up on this charge): the provider must not be asked at all.
           return { orderId, status: 'VOIDED', chargeId: null, amountCents: 0, changed: false };
+        }
+        const existing = entries.get('CHARGE');
+        if (existing) {
+          return {
+            orderId,
+            status: 'CHARGED',
+            chargeId: existing.providerRef,
+            amountCents: existing.amountCents,
+            changed: false,
+          };
+        }
+        // The order id is the processor's idempotency key: a retry after a crash finds the same charge.
+        const decision = requestCharge({
+          idempotencyKey: orderId,
+          amountCents,
+          token: input.paymentToken,
+          attempt,
+        });
+        if (decision.outcome === 'declined') {
+          log.warn('payment declined', { orderId, attempt });
+          throw ApplicationFailure.create({
+            type: PAYMENT_DECLINED,
+            nonRetryable: true,
+            message: decision.reason,
+          });
+        }
+        if (decision.outcome === 'unavailable') {
+          log.warn('payment provider unavailable, will retry', { orderId, attempt });
+          throw new Error(decision.reason);
         }
         const inserted = await tx
           .insert(ledger)
@@ -70,14 +80,14 @@ export function createPaymentsActivities({ db }: PaymentsActivityDeps): Payments
           })
           .onConflictDoNothing({ target: [ledger.orderId, ledger.kind] })
           .returning({ providerRef: ledger.providerRef, amountCents: ledger.amountCents });
-        const charge = inserted[0] ?? entries.get('CHARGE');
-        if (!charge) throw new Error(`charge of order ${orderId} conflicted but cannot be read back`);
+        const charge = inserted[0];
+        if (!charge) throw new Error(`charge of order ${orderId} conflicted under the order lock; retrying`);
         return {
           orderId,
           status: 'CHARGED',
           chargeId: charge.providerRef,
           amountCents: charge.amountCents,
-          changed: inserted.length > 0,
+          changed: true,
         };
       });
       log.info('charge payment', {
@@ -101,7 +111,17 @@ export function createPaymentsActivities({ db }: PaymentsActivityDeps): Payments
           await tx.insert(ledger).values({ orderId, kind: 'VOID', amountCents: 0 }).onConflictDoNothing();
           return { orderId, status: 'NOT_CHARGED', amountCents: 0, changed: true };
         }
-        const { providerRef } = requestRefund(orderId);
+        const attempt = Context.current().info.attempt;
+        const decision = requestRefund({
+          idempotencyKey: orderId,
+          tokenFingerprint: charge.tokenFingerprint,
+          attempt,
+        });
+        if (decision.outcome === 'unavailable') {
+          log.warn('refund provider unavailable, will retry', { orderId, attempt });
+          throw new Error(decision.reason);
+        }
+        const { providerRef } = decision;
         await tx
           .insert(ledger)
           .values({ orderId, kind: 'REFUND', amountCents: charge.amountCents, providerRef })
@@ -122,6 +142,7 @@ export function createPaymentsActivities({ db }: PaymentsActivityDeps): Payments
 interface LedgerEntry {
   providerRef: string | null;
   amountCents: number;
+  tokenFingerprint: string | null;
 }
 
 /**
@@ -131,10 +152,13 @@ interface LedgerEntry {
 async function lockedEntries(tx: Transaction, orderId: string): Promise<Map<LedgerKind, LedgerEntry>> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`payments:${orderId}`}, 0))`);
   const rows = await tx
-    .select({ kind: ledger.kind, providerRef: ledger.providerRef, amountCents: ledger.amountCents })
+    .select({
+      kind: ledger.kind,
+      providerRef: ledger.providerRef,
+      amountCents: ledger.amountCents,
+      tokenFingerprint: ledger.tokenFingerprint,
+    })
     .from(ledger)
     .where(eq(ledger.orderId, orderId));
-  return new Map(
-    rows.map((row) => [row.kind, { providerRef: row.providerRef, amountCents: row.amountCents }]),
-  );
+  return new Map(rows.map(({ kind, ...entry }) => [kind, entry]));
 }

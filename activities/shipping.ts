@@ -22,16 +22,23 @@ export function createShippingActivities({ db }: ShippingActivityDeps): Shipping
   return {
     async createShipment({ orderId, address }: CreateShipmentInput): Promise<ShipmentResult> {
       const country = address.country.toUpperCase();
-      const booking = requestBooking({ idempotencyKey: orderId, country });
-      if (booking.outcome === 'undeliverable') {
-        log.warn('shipment undeliverable', { orderId });
-        throw ApplicationFailure.create({
-          type: ADDRESS_UNDELIVERABLE,
-          nonRetryable: true,
-          message: booking.reason,
-        });
-      }
       const result = await db.transaction(async (tx): Promise<ShipmentResult> => {
+        // A retry returns the existing shipment; a CANCELLED tombstone means a cancel came first: book nothing.
+        const [current] = await tx
+          .select({ orderId: shipments.orderId })
+          .from(shipments)
+          .where(eq(shipments.orderId, orderId))
+          .for('update');
+        if (current) return { ...(await readShipment(tx, orderId)), changed: false };
+        const booking = requestBooking({ idempotencyKey: orderId, country });
+        if (booking.outcome === 'undeliverable') {
+          log.warn('shipment undeliverable', { orderId });
+          throw ApplicationFailure.create({
+            type: ADDRESS_UNDELIVERABLE,
+            nonRetryable: true,
+            message: booking.reason,
+          });
+        }
         const inserted = await tx
           .insert(shipments)
           .values({ orderId, status: 'CREATED', trackingId: booking.trackingId, country })
@@ -39,9 +46,7 @@ export function createShippingActivities({ db }: ShippingActivityDeps): Shipping
           .returning({ trackingId: shipments.trackingId });
         if (inserted.length > 0)
           return { orderId, status: 'CREATED', trackingId: booking.trackingId, changed: true };
-        // A retry returns the existing shipment; a CANCELLED tombstone means a cancel came first.
-        const existing = await readShipment(tx, orderId);
-        return { ...existing, changed: false };
+        return { ...(await readShipment(tx, orderId)), changed: false };
       });
       log.info('create shipment', { orderId, status: result.status, changed: result.changed });
       return result;

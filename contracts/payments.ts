@@ -10,6 +10,8 @@ export const PAYMENT_DECLINED = 'PaymentDeclined';
 /** Simulated provider tokens that pick a behaviour (see DESIGN.md). */
 export const TOKEN_DECLINED = 'tok_declined';
 export const TOKEN_FLAKY = 'tok_flaky';
+/** Charges normally, but refunding it fails transiently twice first (a compensation that is retried). */
+export const TOKEN_REFUND_FLAKY = 'tok_refund_flaky';
 /** Attempts of a `tok_flaky` charge that fail transiently before one succeeds. */
 export const FLAKY_FAILED_ATTEMPTS = 2;
 

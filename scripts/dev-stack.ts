@@ -14,23 +14,39 @@ import { type DevServer, startDevServer } from './dev-server.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from './temporal-tools.mjs';
 
+/** Set once cleanups exist, so a failure at any later point still stops what was started. */
+let fail: (err: unknown) => void = (err) => {
+  console.error(err);
+  process.exit(1);
+};
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('dev', config.logLevel);
   const cleanups: Array<() => Promise<void>> = [];
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    // Ctrl-C can arrive twice (terminal group and the `npm start` wrapper); stop once.
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping everything');
+  let stoppingSince = 0;
+  const shutdown = async (reason: string, exitCode = 0) => {
+    // Ctrl-C arrives twice (terminal group and the `npm start` wrapper): the first stops, a later one forces.
+    if (stoppingSince > 0) {
+      if (Date.now() - stoppingSince > 1_000) {
+        logger.warn('forced exit');
+        process.exit(130);
+      }
+      return;
+    }
+    stoppingSince = Date.now();
+    logger.info({ reason }, 'stopping everything (Ctrl-C again to force)');
     for (const cleanup of cleanups.reverse()) {
       await cleanup().catch((err) => logger.error({ err }, 'cleanup failed'));
     }
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  fail = (err) => {
+    logger.error({ err }, 'start failed');
+    void shutdown('error', 1);
+  };
 
   let devServer: DevServer | undefined;
   if (!config.temporal.external) {
@@ -63,7 +79,7 @@ async function main(): Promise<void> {
   cleanups.push(() => workers.shutdown());
   workers.done.catch((err) => {
     logger.error({ err }, 'a worker failed');
-    void shutdown('worker-failure');
+    void shutdown('worker-failure', 1);
   });
 
   const connection = await connectTemporal(config);
@@ -76,6 +92,12 @@ async function main(): Promise<void> {
     logger: logger.child({ service: 'api' }),
   });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', (err) =>
+      reject(new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${err.message}`)),
+    );
+  });
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const api = `http://${config.http.host}:${config.http.port}`;
@@ -95,7 +117,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${banner}\n`);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().catch((err) => fail(err));

@@ -1,58 +1,107 @@
 /**
  * `npm run histories:record`: runs each saga scenario against a real dev server and real workers, then writes
- * each workflow history as JSON under tests/histories/ for the replay gate.
+ * each workflow history as JSON under tests/histories/ for the replay gate. Orders are started with the
+ * Temporal client (as the API does), so recording does not depend on the HTTP layer.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { orderWorkflowId } from '../contracts/orders.js';
-import { PROJECT_ROOT } from '../core/config.js';
-import { startTestStack } from '../tests/support/stack.js';
+import {
+  ORDERS_QUEUE,
+  type OrderInput,
+  type OrderState,
+  orderWorkflowId,
+  type StepName,
+} from '../contracts/orders.js';
+import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
+import { SERVICE_NAMES } from '../contracts/services.js';
+import { loadConfig, PROJECT_ROOT } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { openDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { SEED_PRODUCTS, seedCatalog } from '../db/seed.js';
 import { WORKFLOWS_PATH } from '../workers/service-worker.js';
+import { startWorkers } from '../workers/worker-host.js';
+import { cancelOrderUpdate, getOrderQuery } from '../workflows/definitions.js';
+import { startDevServer } from './dev-server.js';
+import { freePort } from './free-port.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from './temporal-tools.mjs';
 
 /** Where the committed histories live; the replay test reads every file here. */
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'tests', 'histories');
 
-const address = {
-  name: 'Replay Recorder',
-  line1: '1 History Lane',
-  city: 'Leeds',
-  postalCode: 'LS1 1AA',
-  country: 'GB',
-};
+/** Every activity is slowed by this much while recording, so a cancel can land inside a chosen step. */
+const STEP_LATENCY_MS = 400;
+
+type Saga = WorkflowHandle<(input: OrderInput) => Promise<OrderState>>;
 
 interface Scenario {
   name: string;
-  body: Record<string, unknown>;
-  /** Runs after the order is accepted, e.g. to cancel it. */
-  afterPlaced?: (orderId: string, baseUrl: string) => Promise<void>;
+  order?: { sku?: string; quantity?: number; token?: string; country?: string };
+  /** Runs once the saga started, e.g. to cancel it during a chosen step. */
+  during?: (saga: Saga) => Promise<void>;
 }
 
-const base = {
-  customerId: 'cust-replay',
-  items: [{ sku: 'MUG-RED', quantity: 1 }],
-  payment: { token: 'tok_ok' },
-  shippingAddress: address,
-};
+/** Waits until `step` is running (its activity in flight), so a cancel lands inside that step. */
+async function waitForStep(saga: Saga, step: StepName): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { steps } = await saga.query(getOrderQuery);
+    if (steps.some((s) => s.name === step && s.status === 'RUNNING')) return;
+    if (Date.now() > deadline) throw new Error(`${saga.workflowId} never ran ${step}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Cancels while `step` runs; `accepted` says whether the saga must take the cancel. */
+function cancelDuring(step: StepName, accepted: boolean) {
+  return async (saga: Saga) => {
+    await waitForStep(saga, step);
+    const outcome = await saga.executeUpdate(cancelOrderUpdate).then(
+      () => true,
+      () => false,
+    );
+    if (outcome !== accepted)
+      throw new Error(`cancel during ${step}: accepted=${outcome}, expected ${accepted}`);
+  };
+}
 
 const SCENARIOS: Scenario[] = [
-  { name: 'completed', body: base },
-  { name: 'out-of-stock', body: { ...base, items: [{ sku: 'LIMITED-1', quantity: 999 }] } },
-  { name: 'declined', body: { ...base, payment: { token: 'tok_declined' } } },
-  { name: 'undeliverable', body: { ...base, shippingAddress: { ...address, country: 'XX' } } },
-  { name: 'flaky-payment', body: { ...base, payment: { token: 'tok_flaky' } } },
-  {
-    name: 'cancelled-before-shipping',
-    body: { ...base, payment: { token: 'tok_flaky' } },
-    afterPlaced: async (orderId, baseUrl) => {
-      await fetch(`${baseUrl}/v1/orders/${orderId}/cancel`, { method: 'POST' });
-    },
-  },
+  { name: 'completed' },
+  { name: 'out-of-stock', order: { sku: 'LIMITED-1', quantity: 999 } },
+  { name: 'declined', order: { token: 'tok_declined' } },
+  { name: 'undeliverable', order: { country: 'XX' } },
+  { name: 'flaky-payment', order: { token: 'tok_flaky' } },
+  { name: 'cancelled-while-reserving', during: cancelDuring('reserveStock', true) },
+  { name: 'cancelled-while-charging', during: cancelDuring('chargePayment', true) },
+  { name: 'cancel-refused-after-shipping', during: cancelDuring('createShipment', false) },
+  { name: 'compensation-retried', order: { token: 'tok_refund_flaky', country: 'XX' } },
 ];
+
+function orderInputFor(scenario: Scenario): OrderInput {
+  const sku = scenario.order?.sku ?? 'MUG-RED';
+  const quantity = scenario.order?.quantity ?? 1;
+  const unitPriceCents = SEED_PRODUCTS.find((product) => product.sku === sku)?.priceCents ?? 0;
+  return {
+    orderId: `ord_${scenario.name.replaceAll('-', '_')}_${Date.now()}`,
+    customerId: `cust-replay-${scenario.name}`,
+    items: [{ sku, quantity, unitPriceCents }],
+    totalCents: quantity * unitPriceCents,
+    paymentToken: scenario.order?.token ?? 'tok_ok',
+    shippingAddress: {
+      name: 'Replay Recorder',
+      line1: '1 History Lane',
+      city: 'Leeds',
+      postalCode: 'LS1 1AA',
+      country: scenario.order?.country ?? 'GB',
+    },
+    createdAt: new Date().toISOString(),
+  };
+}
 
 async function main(): Promise<void> {
   const tools = ensureTemporalTools() as { cli: string | null };
@@ -62,32 +111,55 @@ async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
   const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'record-')), 'workflows.js');
   writeFileSync(bundlePath, code);
-  const stack = await startTestStack({
-    temporalCli: tools.cli,
-    workflowBundlePath: bundlePath,
-    driver: 'pglite',
+
+  const devServer = await startDevServer({ cli: tools.cli, port: await freePort() });
+  const database = await openDatabase({ pgliteDir: 'memory://' });
+  await migrateDatabase(database);
+  await seedCatalog(database.db);
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: devServer.address,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    FAULT_LATENCY_MS: String(STEP_LATENCY_MS),
   });
+  const logger = createLogger('record-histories', config.logLevel);
+  const services = [...SERVICE_NAMES];
+  const workers = await startWorkers({
+    services,
+    config,
+    logger,
+    db: database.db,
+    workflowBundlePath: bundlePath,
+  });
+  const connection = await Connection.connect({ address: devServer.address });
+  const client = new Client({ connection });
   mkdirSync(HISTORIES_DIR, { recursive: true });
   try {
     for (const scenario of SCENARIOS) {
-      const response = await fetch(`${stack.baseUrl}/v1/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...scenario.body, customerId: `cust-replay-${scenario.name}` }),
+      const input = orderInputFor(scenario);
+      const saga: Saga = await client.workflow.start('orderSaga', {
+        taskQueue: ORDERS_QUEUE,
+        workflowId: orderWorkflowId(input.orderId),
+        args: [input],
+        typedSearchAttributes: [
+          { key: ORDER_STATUS_KEY, value: 'PENDING' },
+          { key: CUSTOMER_ID_KEY, value: input.customerId },
+        ],
       });
-      const { orderId } = (await response.json()) as { orderId: string };
-      await scenario.afterPlaced?.(orderId, stack.baseUrl);
-      const handle = stack.client.workflow.getHandle(orderWorkflowId(orderId));
-      const result = (await handle.result()) as { status: string };
-      const history = await handle.fetchHistory();
+      await scenario.during?.(saga);
+      const result = await saga.result();
+      const history = await saga.fetchHistory();
       const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
       writeFileSync(file, `${historyToJSON(history)}\n`);
+      const events = history.events?.length ?? 0;
       console.log(
-        `${scenario.name.padEnd(26)} ${result.status.padEnd(10)} ${history.events?.length ?? 0} events -> ${path.relative(PROJECT_ROOT, file)}`,
+        `${scenario.name.padEnd(30)} ${result.status.padEnd(10)} ${String(events).padStart(3)} events`,
       );
     }
   } finally {
-    await stack.stop();
+    await workers.shutdown();
+    await connection.close();
+    await database.close();
+    await devServer.stop();
   }
 }
 

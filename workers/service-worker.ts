@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { withDataErrorsNonRetryable } from '../activities/data-errors.js';
 import { withFaults } from '../activities/faults.js';
 import type { ServiceName } from '../contracts/services.js';
 import type { AppConfig } from '../core/config.js';
@@ -39,13 +40,10 @@ export function createServiceWorker(
   options: CreateServiceWorkerOptions,
 ) {
   const { connection, config, deps, workflowBundlePath, overrides } = options;
-  const activities = withFaults(
-    definition.createActivities(deps) as Record<string, (...args: never[]) => unknown>,
-    {
-      rate: config.faults.rate,
-      latencyMs: config.faults.latencyMs,
-    },
-  );
+  const activities = withFaults(withDataErrorsNonRetryable(definition.createActivities(deps)), {
+    rate: config.faults.rate,
+    latencyMs: config.faults.latencyMs,
+  });
   const workflowSource: Partial<WorkerOptions> = !definition.hostsWorkflows
     ? {}
     : workflowBundlePath

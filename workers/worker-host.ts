@@ -37,7 +37,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const { services, config, logger, db, workflowBundlePath } = options;
   installWorkerRuntime(logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const workers = await Promise.all(
+  const created = await Promise.allSettled(
     services.map((service) =>
       createServiceWorker(SERVICE_WORKERS[service], {
         connection,
@@ -47,21 +47,34 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       }),
     ),
   );
+  const workers = created.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = created.find((result) => result.status === 'rejected');
+  if (failure) {
+    // Do not leave half a host running: release what was created, then report why.
+    await Promise.allSettled(workers.map((worker) => worker.runUntil(Promise.resolve())));
+    await connection.close();
+    throw failure.reason;
+  }
   const runs = workers.map((worker) => worker.run());
   logger.info({ services, taskQueues: services.map((s) => SERVICE_WORKERS[s].taskQueue) }, 'workers polling');
-  const done = Promise.all(runs).then(() => undefined);
   let stopping: Promise<void> | undefined;
-  return {
-    done,
-    shutdown() {
-      stopping ??= (async () => {
-        for (const worker of workers) {
-          if (worker.getState() === 'RUNNING') worker.shutdown();
-        }
-        await Promise.allSettled(runs);
-        await connection.close();
-      })();
-      return stopping;
-    },
+  const shutdown = () => {
+    stopping ??= (async () => {
+      for (const worker of workers) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      }
+      await Promise.allSettled(runs);
+      await connection.close();
+    })();
+    return stopping;
   };
+  // One worker failing stops the others, so the process exits and its supervisor restarts it whole.
+  const done = Promise.all(runs).then(
+    () => undefined,
+    async (err) => {
+      await shutdown();
+      throw err;
+    },
+  );
+  return { done, shutdown };
 }

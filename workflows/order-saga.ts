@@ -57,12 +57,16 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
   const compensations = new CompensationStack();
   const { orderId } = input;
   let statusSeq = 0;
+  /** Scope of the step in flight; an accepted cancel cancels it so a step stuck in retries cannot delay it. */
+  let stepScope: CancellationScope | undefined;
 
   setHandler(getOrderQuery, () => state);
   setHandler(
     cancelOrderUpdate,
     (): CancelResult => {
       state.cancelRequested = true;
+      // Safe to abandon the step: its compensation is already registered, and tombstones make a late landing a no-op.
+      stepScope?.cancel();
       log.info('cancel accepted', { orderId, status: state.status });
       return { accepted: true, status: state.status };
     },
@@ -93,15 +97,22 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
 
   /** Registers the compensation first (a step that timed out may still have happened), then runs the step. */
   const runStep = async <T>(step: StepName, compensation: Compensation | null, action: () => Promise<T>) => {
+    // A cancel accepted during the status write stops here, before the step has any effect to undo.
+    if (compensation) stopIfCancelled();
     if (compensation) compensations.push(compensation);
     markStep(state, step, 'RUNNING', new Date().toISOString());
+    const scope = new CancellationScope();
+    stepScope = scope;
     try {
-      const result = await action();
+      const result = await scope.run(action);
       markStep(state, step, 'SUCCEEDED', new Date().toISOString());
       return result;
     } catch (err) {
-      markStep(state, step, 'FAILED', new Date().toISOString(), reasonOf(err).message);
+      const error = isCancellation(err) ? 'cancelled' : reasonOf(err).message;
+      markStep(state, step, 'FAILED', new Date().toISOString(), error);
       throw err;
+    } finally {
+      stepScope = undefined;
     }
   };
 
@@ -191,16 +202,20 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
     if (shipment.status === 'CREATED')
       state.shipment = { status: 'CREATED', trackingId: shipment.trackingId };
 
-    await runStep('commitStock', null, () =>
-      inventory.commitStock.executeWithOptions({ summary: `inventory: commit stock of order ${orderId}` }, [
-        { orderId },
-      ]),
-    );
-    await setStatus('COMPLETED', 'done');
+    // Point of no return: the shipment exists, so finishing is the only consistent outcome, even on cancellation.
+    await CancellationScope.nonCancellable(async () => {
+      await runStep('commitStock', null, () =>
+        inventory.commitStock.executeWithOptions({ summary: `inventory: commit stock of order ${orderId}` }, [
+          { orderId },
+        ]),
+      );
+      await setStatus('COMPLETED', 'done');
+    });
     log.info('order completed', { orderId });
     return state;
   } catch (err) {
-    const cancelled = err instanceof CancelRequested || isCancellation(err);
+    // An accepted cancel wins over a failure that raced it: the client was told the order is being cancelled.
+    const cancelled = state.cancelRequested || err instanceof CancelRequested || isCancellation(err);
     if (!cancelled && !(err instanceof ActivityFailure) && !(err instanceof ApplicationFailure)) throw err;
     const reason = cancelled ? null : reasonOf(err);
     state.failureReason = reason?.message ?? null;

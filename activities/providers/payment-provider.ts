@@ -1,6 +1,11 @@
 /** Simulated card processor: behaviour chosen by the token (see DESIGN.md), deterministic by input. */
 import { createHash } from 'node:crypto';
-import { FLAKY_FAILED_ATTEMPTS, TOKEN_DECLINED, TOKEN_FLAKY } from '../../contracts/payments.js';
+import {
+  FLAKY_FAILED_ATTEMPTS,
+  TOKEN_DECLINED,
+  TOKEN_FLAKY,
+  TOKEN_REFUND_FLAKY,
+} from '../../contracts/payments.js';
 
 /** What the processor is asked to do; `idempotencyKey` is the order id, so a retry maps to the same charge. */
 export interface ProviderChargeRequest {
@@ -45,7 +50,21 @@ function digest(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
-/** Refunds the charge made for an idempotency key; the simulated processor always accepts. */
-export function requestRefund(idempotencyKey: string): { outcome: 'refunded'; providerRef: string } {
-  return { outcome: 'refunded', providerRef: refundReference(idempotencyKey) };
+/** What the processor is asked when refunding; the charge's token fingerprint picks the simulated behaviour. */
+export interface ProviderRefundRequest {
+  idempotencyKey: string;
+  tokenFingerprint: string | null;
+  /** Temporal attempt number (1-based). */
+  attempt: number;
+}
+
+/** Refunds the charge made for an idempotency key; a `tok_refund_flaky` charge's refund fails twice first. */
+export function requestRefund(
+  request: ProviderRefundRequest,
+): { outcome: 'refunded'; providerRef: string } | { outcome: 'unavailable'; reason: string } {
+  const flaky = request.tokenFingerprint === tokenFingerprint(TOKEN_REFUND_FLAKY);
+  if (flaky && request.attempt <= FLAKY_FAILED_ATTEMPTS) {
+    return { outcome: 'unavailable', reason: 'refund provider timeout (simulated)' };
+  }
+  return { outcome: 'refunded', providerRef: refundReference(request.idempotencyKey) };
 }

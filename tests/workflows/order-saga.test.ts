@@ -1,22 +1,23 @@
 /** The saga's logic on the time-skipping test server, with stub activities that record what ran. */
 
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { INVENTORY_QUEUE, OUT_OF_STOCK } from '../../contracts/inventory.js';
-import { ORDERS_QUEUE, type OrderInput, type OrderState, orderWorkflowId } from '../../contracts/orders.js';
-import { PAYMENT_DECLINED, PAYMENTS_QUEUE } from '../../contracts/payments.js';
-import { ADDRESS_UNDELIVERABLE, SHIPPING_QUEUE } from '../../contracts/shipping.js';
+import { OUT_OF_STOCK } from '../../contracts/inventory.js';
+import type { OrderInput, OrderState } from '../../contracts/orders.js';
+import { PAYMENT_DECLINED } from '../../contracts/payments.js';
+import { ADDRESS_UNDELIVERABLE } from '../../contracts/shipping.js';
 import { cancelOrderUpdate, getOrderQuery } from '../../workflows/definitions.js';
+import { installQuietRuntime } from '../support/quiet-runtime.js';
 import { registerSearchAttributes } from '../support/search-attributes.js';
-import { StubServices } from './stub-services.js';
+import { runStubSaga, stubOrderInput, until } from '../support/stub-saga.js';
+import { StubServices } from '../support/stub-services.js';
 
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  Runtime.install({ logger: quietLogger(), shutdownSignals: [] });
+  installQuietRuntime();
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
   });
@@ -27,60 +28,17 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-let counter = 0;
-function orderInput(overrides: Partial<OrderInput> = {}): OrderInput {
-  counter += 1;
-  return {
-    orderId: `ord_test${Date.now()}${counter}`,
-    customerId: 'cust-1',
-    items: [{ sku: 'MUG-RED', quantity: 2, unitPriceCents: 1000 }],
-    totalCents: 2000,
-    paymentToken: 'tok_ok',
-    shippingAddress: { name: 'Ada', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' },
-    createdAt: new Date().toISOString(),
-    ...overrides,
-  };
-}
-
-/** Runs the saga with workers on all four queues serving the stubs, then hands the handle to `drive`. */
+/** Runs the saga under test (the current workflow code) with the given stubs. */
 async function runSaga(
   stubs: StubServices,
   input: OrderInput,
-  drive: (handle: ReturnType<typeof env.client.workflow.getHandle>) => Promise<void> = async () => undefined,
+  drive?: (handle: WorkflowHandle) => Promise<void>,
 ): Promise<OrderState> {
-  const bundle = { codePath: inject('workflowBundlePath') };
-  const make = (taskQueue: string, activities: object, withWorkflows = false) =>
-    Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      activities,
-      ...(withWorkflows ? { workflowBundle: bundle } : {}),
-    });
-  const workers = await Promise.all([
-    make(ORDERS_QUEUE, stubs.orders, true),
-    make(INVENTORY_QUEUE, stubs.inventory),
-    make(PAYMENTS_QUEUE, stubs.payments),
-    make(SHIPPING_QUEUE, stubs.shipping),
-  ]);
-  const [first, ...rest] = workers;
-  const runAll = async <T>(fn: () => Promise<T>): Promise<T> => {
-    let inner = fn;
-    for (const worker of rest) {
-      const previous = inner;
-      inner = () => worker.runUntil(previous);
-    }
-    return (first as Worker).runUntil(inner);
-  };
-  return runAll(async () => {
-    const handle = await env.client.workflow.start('orderSaga', {
-      taskQueue: ORDERS_QUEUE,
-      workflowId: orderWorkflowId(input.orderId),
-      args: [input],
-    });
-    await drive(handle);
-    return (await handle.result()) as OrderState;
-  });
+  const bundlePath = inject('workflowBundlePath');
+  return (await runStubSaga({ env, bundlePath, stubs, input, ...(drive ? { drive } : {}) })).state;
 }
+
+const orderInput = stubOrderInput;
 
 const FORWARD = ['reserveStock', 'chargePayment', 'createShipment', 'commitStock'];
 
@@ -197,6 +155,31 @@ describe('orderSaga', () => {
     expect(stubs.compensations()).toEqual(['refundPayment', 'releaseStock']);
   });
 
+  it('a cancel interrupts a step stuck in transient retries', async () => {
+    const stubs = new StubServices();
+    stubs.failWith('chargePayment', () => new Error('provider down'));
+    const state = await runSaga(stubs, orderInput(), async (handle) => {
+      await until(() => (stubs.attempts.chargePayment ?? 0) >= 2);
+      expect(await handle.executeUpdate(cancelOrderUpdate)).toEqual({ accepted: true, status: 'CHARGING' });
+    });
+    expect(state.status).toBe('CANCELLED');
+    expect(stubs.compensations()).toEqual(['refundPayment', 'releaseStock']);
+    expect(state.steps.find((s) => s.name === 'chargePayment')?.error).toBe('cancelled');
+  });
+
+  it('cancelling the workflow once the shipment exists still completes the order', async () => {
+    const stubs = new StubServices();
+    const gate = stubs.hold('commitStock');
+    const state = await runSaga(stubs, orderInput(), async (handle) => {
+      await gate.reached;
+      await handle.cancel();
+      gate.release();
+    });
+    expect(state.status).toBe('COMPLETED');
+    expect(stubs.compensations()).toEqual([]);
+    expect(stubs.statuses.at(-1)).toBe('COMPLETED');
+  });
+
   it('exposes the live order through its query while a step runs', async () => {
     const stubs = new StubServices();
     const gate = stubs.hold('chargePayment');
@@ -213,16 +196,3 @@ describe('orderSaga', () => {
     ]);
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-}

@@ -1,0 +1,85 @@
+/**
+ * `npm run replay -- --query '<visibility query>' [--limit N] [--workflow-id ID]... [--address host:port]`
+ * Pulls workflow histories from a running Temporal server and replays them against the working tree's workflow
+ * code; prints one row per workflow and exits non-zero on any failure, so it can gate a deploy.
+ */
+import { parseArgs } from 'node:util';
+import type { HistoryAndWorkflowId } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from '../core/config.js';
+import { WORKFLOWS_PATH } from '../workers/service-worker.js';
+
+const DEFAULT_QUERY = 'WorkflowType="orderSaga"';
+
+/** First line of a replay failure: where the new code stopped matching the recorded history. */
+function firstDivergence(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? '').slice(0, 160);
+}
+
+async function* historiesOf(client: Client, ids: string[], query: string, limit: number) {
+  if (ids.length > 0) {
+    for (const workflowId of ids) {
+      const history = await client.workflow.getHandle(workflowId).fetchHistory();
+      yield { workflowId, history } satisfies HistoryAndWorkflowId;
+    }
+    return;
+  }
+  let count = 0;
+  for await (const item of client.workflow.list({ query, pageSize: Math.min(limit, 100) }).intoHistories()) {
+    if (count >= limit) return;
+    count += 1;
+    yield item;
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      query: { type: 'string', default: DEFAULT_QUERY },
+      limit: { type: 'string', default: '500' },
+      'workflow-id': { type: 'string', multiple: true, default: [] },
+      address: { type: 'string' },
+      namespace: { type: 'string' },
+    },
+  });
+  const config = loadConfig();
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive integer');
+  const noop = () => undefined;
+  Runtime.install({ logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop } });
+  const connection = await Connection.connect({ address: values.address ?? config.temporal.address });
+  const client = new Client({ connection, namespace: values.namespace ?? config.temporal.namespace });
+  const ids = values['workflow-id'] ?? [];
+  const histories = historiesOf(client, ids, values.query ?? DEFAULT_QUERY, limit);
+
+  const rows: Array<{ workflowId: string; result: string; divergence: string }> = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
+    rows.push({
+      workflowId: result.workflowId,
+      result: result.error ? 'FAILED' : 'ok',
+      divergence: result.error ? firstDivergence(result.error) : '',
+    });
+  }
+  await connection.close();
+
+  const width = Math.max(11, ...rows.map((row) => row.workflowId.length));
+  console.log(`${'workflow id'.padEnd(width)}  result  first divergence`);
+  console.log(`${'-'.repeat(width)}  ------  ----------------`);
+  for (const row of rows)
+    console.log(`${row.workflowId.padEnd(width)}  ${row.result.padEnd(6)}  ${row.divergence}`);
+  const failed = rows.filter((row) => row.result !== 'ok').length;
+  console.log(`\n${rows.length} replayed, ${rows.length - failed} ok, ${failed} failed`);
+  if (rows.length === 0)
+    console.log('no workflow matched; check --query / --workflow-id and the server address');
+  return failed > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(2);
+  },
+);
