@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { defaultBuildId } from './build-id.js';
 
 /** Root of the repository (this file lives in `core/`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,6 +40,12 @@ const envSchema = z.object({
   FAULT_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   /** Seconds a worker waits for in-flight tasks on shutdown. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).default(20),
+  /** Build id workers announce; default: the git commit, else the package version. */
+  WORKER_BUILD_ID: z.string().min(1).max(255).optional(),
+  /** Worker deployment names are `<prefix>-<service>`. */
+  WORKER_DEPLOYMENT_PREFIX: z.string().min(1).default('order-saga'),
+  /** Deployment-based versioning (tasks routed by build id); default on in production only. */
+  WORKER_VERSIONING: z.enum(['true', 'false']).optional(),
 });
 
 export interface AppConfig {
@@ -50,6 +57,7 @@ export interface AppConfig {
   auth: { apiKeys: string[]; adminKeys: string[]; enabled: boolean };
   faults: { rate: number; latencyMs: number };
   shutdownGraceSeconds: number;
+  versioning: { enabled: boolean; deploymentPrefix: string; buildId: string };
 }
 
 /** Parses configuration from an environment; throws a readable error listing every bad variable. */
@@ -78,5 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     auth: { apiKeys: e.API_KEYS, adminKeys: e.ADMIN_API_KEYS, enabled: authEnabled },
     faults: { rate: e.FAULT_RATE, latencyMs: e.FAULT_LATENCY_MS },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    versioning: {
+      enabled: e.WORKER_VERSIONING ? e.WORKER_VERSIONING === 'true' : e.NODE_ENV === 'production',
+      deploymentPrefix: e.WORKER_DEPLOYMENT_PREFIX,
+      buildId: e.WORKER_BUILD_ID ?? defaultBuildId(),
+    },
   };
 }

@@ -55,8 +55,31 @@ export function createServiceWorker(
     taskQueue: definition.taskQueue,
     activities,
     ...workflowSource,
-    identity: `${definition.service}@${process.pid}`,
+    identity: `${definition.service}@${process.pid}/${config.versioning.buildId}`,
+    workerDeploymentOptions: deploymentOptions(definition, config),
     shutdownGraceTime: `${config.shutdownGraceSeconds} seconds`,
     ...overrides,
   });
+}
+
+/** Worker deployment name of a service: each service rolls out its builds on its own. */
+export function deploymentName(service: string, config: AppConfig): string {
+  return `${config.versioning.deploymentPrefix}-${service}`;
+}
+
+/**
+ * Every worker announces its deployment and build id. With versioning on, the saga is PINNED: a run finishes on
+ * the build that started it (docs/VERSIONING.md), so in-flight orders never replay on new code.
+ */
+function deploymentOptions(
+  definition: ServiceWorkerDefinition,
+  config: AppConfig,
+): WorkerOptions['workerDeploymentOptions'] {
+  const version = {
+    deploymentName: deploymentName(definition.service, config),
+    buildId: config.versioning.buildId,
+  };
+  return config.versioning.enabled
+    ? { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' }
+    : { version, useWorkerVersioning: false };
 }

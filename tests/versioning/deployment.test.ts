@@ -1,0 +1,101 @@
+/**
+ * Worker deployment versioning on a real dev server: orders started on build A stay pinned to A and finish there
+ * after build B is promoted; orders started after the promotion run on B.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ORDERS_QUEUE, type OrderInput, type OrderState, orderWorkflowId } from '../../contracts/orders.js';
+import { SERVICE_NAMES } from '../../contracts/services.js';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import { seedCatalog } from '../../db/seed.js';
+import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
+import { freePort } from '../../scripts/free-port.js';
+import { promoteBuild } from '../../workers/deployments.js';
+import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { stubOrderInput } from '../support/stub-saga.js';
+
+let devServer: DevServer;
+let database: TestDatabase;
+let connection: Connection;
+let client: Client;
+const hosts: WorkerHost[] = [];
+
+function configFor(buildId: string, latencyMs: number) {
+  return loadConfig({
+    TEMPORAL_ADDRESS: devServer.address,
+    LOG_LEVEL: 'error',
+    WORKER_VERSIONING: 'true',
+    WORKER_BUILD_ID: buildId,
+    FAULT_LATENCY_MS: String(latencyMs),
+  });
+}
+
+async function startBuild(buildId: string, latencyMs: number) {
+  const config = configFor(buildId, latencyMs);
+  const host = await startWorkers({
+    services: [...SERVICE_NAMES],
+    config,
+    logger: createLogger(`build-${buildId}`, 'error'),
+    db: database.db,
+    workflowBundlePath: inject('workflowBundlePath'),
+  });
+  hosts.push(host);
+  await promoteBuild({ client, config, services: SERVICE_NAMES, buildId });
+}
+
+async function startOrder(): Promise<OrderInput> {
+  const input = stubOrderInput({
+    items: [{ sku: 'MUG-RED', quantity: 1, unitPriceCents: 1299 }],
+    totalCents: 1299,
+  });
+  await client.workflow.start('orderSaga', {
+    taskQueue: ORDERS_QUEUE,
+    workflowId: orderWorkflowId(input.orderId),
+    args: [input],
+  });
+  return input;
+}
+
+async function pinnedBuild(orderId: string): Promise<string | undefined> {
+  const { raw } = await client.workflow.getHandle(orderWorkflowId(orderId)).describe();
+  const info = raw.workflowExecutionInfo?.versioningInfo;
+  return info?.deploymentVersion?.buildId ?? undefined;
+}
+
+beforeAll(async () => {
+  devServer = await startDevServer({ cli: inject('temporalCli'), port: await freePort() });
+  database = await createTestDatabase('pglite');
+  await seedCatalog(database.db);
+  connection = await Connection.connect({ address: devServer.address });
+  client = new Client({ connection });
+});
+
+afterAll(async () => {
+  for (const host of hosts.reverse()) await host.shutdown();
+  await connection?.close();
+  await database?.close();
+  await devServer?.stop();
+});
+
+describe('worker deployment versioning', () => {
+  it('keeps in-flight orders on their build and sends new orders to the promoted one', async () => {
+    // Build A is slow, so its orders are still running when build B takes over.
+    await startBuild('build-a', 400);
+    const before = await Promise.all([startOrder(), startOrder(), startOrder()]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    await startBuild('build-b', 0);
+    const after = await Promise.all([startOrder(), startOrder()]);
+
+    const results = await Promise.all(
+      [...before, ...after].map(
+        (input) => client.workflow.getHandle(orderWorkflowId(input.orderId)).result() as Promise<OrderState>,
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill('COMPLETED'));
+    for (const input of before) expect(await pinnedBuild(input.orderId)).toBe('build-a');
+    for (const input of after) expect(await pinnedBuild(input.orderId)).toBe('build-b');
+  });
+});
