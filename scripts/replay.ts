@@ -6,16 +6,18 @@
 import { parseArgs } from 'node:util';
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { Client, Connection } from '@temporalio/client';
-import { Runtime, Worker } from '@temporalio/worker';
+import { makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../core/config.js';
 import { WORKFLOWS_PATH } from '../workers/service-worker.js';
 
 const DEFAULT_QUERY = 'WorkflowType="orderSaga"';
 
-/** First line of a replay failure: where the new code stopped matching the recorded history. */
+/** Where the new code stopped matching the recorded history, e.g. `HistoryEvent(id: 12, UpsertWorkflowSearchAttributes)`. */
 function firstDivergence(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n')[0] ?? '').slice(0, 160);
+  const detail =
+    /Nondeterminism error: ([^"\n]*)/.exec(message)?.[1] ?? /Details: ([^\n]*)/.exec(message)?.[1] ?? message;
+  return detail.replace(/\s+/g, ' ').slice(0, 200);
 }
 
 async function* historiesOf(client: Client, ids: string[], query: string, limit: number) {
@@ -48,7 +50,10 @@ async function main(): Promise<number> {
   const limit = Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive integer');
   const noop = () => undefined;
-  Runtime.install({ logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop } });
+  Runtime.install({
+    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } },
+  });
   const connection = await Connection.connect({ address: values.address ?? config.temporal.address });
   const client = new Client({ connection, namespace: values.namespace ?? config.temporal.namespace });
   const ids = values['workflow-id'] ?? [];
