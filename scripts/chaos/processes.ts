@@ -1,0 +1,105 @@
+/** Child processes of the chaos topology: start, SIGKILL, restart, and peak memory sampled from /proc. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+
+export interface ProcessSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+/** Resident memory of a process in MiB, or 0 if it is gone. */
+function rssMiB(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** One supervised process; logs go to `<logDir>/<name>.log` across restarts. */
+export class ManagedProcess {
+  private child: ChildProcess | undefined;
+  private readonly log: WriteStream;
+  peakRssMiB = 0;
+  starts = 0;
+  kills = 0;
+  /** Exits nobody asked for; the supervisor restarts the process, as Kubernetes would. */
+  crashes = 0;
+  private expectingExit = false;
+  private closed = false;
+
+  constructor(
+    readonly spec: ProcessSpec,
+    logDir: string,
+  ) {
+    this.log = createWriteStream(path.join(logDir, `${spec.name}.log`), { flags: 'a' });
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    const { command, args, env, cwd } = this.spec;
+    this.child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.pipe(this.log, { end: false });
+    this.child.stderr?.pipe(this.log, { end: false });
+    this.starts += 1;
+    this.expectingExit = false;
+    this.child.once('exit', () => {
+      if (this.expectingExit || this.closed) return;
+      this.crashes += 1;
+      setTimeout(() => {
+        if (!this.closed && !this.running) this.start();
+      }, 1_000);
+    });
+  }
+
+  /** Crash it: no chance to drain or clean up. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.kills += 1;
+    await this.signal('SIGKILL', 5_000);
+  }
+
+  /** Ask it to stop gracefully (SIGTERM), then force after `graceMs`. */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (!this.running) return;
+    const stopped = await this.signal('SIGTERM', graceMs);
+    if (!stopped) await this.signal('SIGKILL', 5_000);
+  }
+
+  private signal(signal: NodeJS.Signals, waitMs: number): Promise<boolean> {
+    this.expectingExit = true;
+    const child = this.child;
+    if (!child) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), waitMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      child.kill(signal);
+    });
+  }
+
+  sampleMemory(): void {
+    this.peakRssMiB = Math.max(this.peakRssMiB, rssMiB(this.child?.pid));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.log.end();
+  }
+}
