@@ -18,11 +18,11 @@ import { migrateDatabase } from '../../db/migrate.js';
 import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
 import { type DevServer, startDevServer } from '../dev-server.js';
 import { freePort } from '../free-port.js';
+import { ManagedProcess } from '../lib/managed-process.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from '../temporal-tools.mjs';
 import { ChaosClient } from './client.js';
 import { type AcceptedOrder, checkInvariants, invariantTable } from './invariants.js';
-import { ManagedProcess } from './processes.js';
 import { Rng } from './rng.js';
 
 const { values: args } = parseArgs({

@@ -1,7 +1,8 @@
 /** Child processes of the chaos topology: start, SIGKILL, restart, and peak memory sampled from /proc. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { rssMiB } from './proc-stats.js';
 
 export interface ProcessSpec {
   name: string;
@@ -9,18 +10,6 @@ export interface ProcessSpec {
   args: string[];
   env: Record<string, string>;
   cwd: string;
-}
-
-/** Resident memory of a process in MiB, or 0 if it is gone. */
-function rssMiB(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return kb / 1024;
-  } catch {
-    return 0;
-  }
 }
 
 /** One supervised process; logs go to `<logDir>/<name>.log` across restarts. */
@@ -40,6 +29,10 @@ export class ManagedProcess {
     logDir: string,
   ) {
     this.log = createWriteStream(path.join(logDir, `${spec.name}.log`), { flags: 'a' });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get running(): boolean {

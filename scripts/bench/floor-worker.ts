@@ -1,0 +1,23 @@
+/** Worker process for the floor workflow: `floor-worker.ts <bundle path> <temporal address>`. */
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { FLOOR_QUEUE } from './floor-workflow.js';
+
+async function main(): Promise<void> {
+  const [bundlePath, address] = process.argv.slice(2);
+  if (!bundlePath || !address) throw new Error('usage: floor-worker.ts <bundle> <address>');
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection,
+    taskQueue: FLOOR_QUEUE,
+    workflowBundle: { codePath: bundlePath },
+    activities: { noop: async () => undefined },
+  });
+  await worker.run();
+  await connection.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,371 @@
+/**
+ * `npm run bench`: on one Temporal dev server and one real Postgres, measures in the same run
+ *   floor  — a bare workflow with five no-op activities, started with the client;
+ *   saga   — real orders through the HTTP API, end to end (POST until terminal);
+ *   direct — the same database steps in one process without Temporal;
+ * closed-loop at several concurrencies and open-loop at a fixed rate; prints a markdown table, writes JSON.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import postgres from 'postgres';
+import { upsertProduct } from '../../activities/catalog.js';
+import { createInventoryActivities } from '../../activities/inventory.js';
+import { createOrdersActivities } from '../../activities/orders.js';
+import { createPaymentsActivities } from '../../activities/payments.js';
+import { createShippingActivities } from '../../activities/shipping.js';
+import { type OrderState, type OrderStatus, orderWorkflowId } from '../../contracts/orders.js';
+import { SERVICE_NAMES } from '../../contracts/services.js';
+import { PROJECT_ROOT } from '../../core/config.js';
+import { openDatabase } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
+import { type DevServer, startDevServer } from '../dev-server.js';
+import { freePort } from '../free-port.js';
+import { ManagedProcess } from '../lib/managed-process.js';
+import { cpuSeconds, rssMiB } from '../lib/proc-stats.js';
+// @ts-expect-error plain JavaScript module without types (it runs before npm install)
+import { ensureTemporalTools } from '../temporal-tools.mjs';
+import { FLOOR_QUEUE } from './floor-workflow.js';
+import { percentile } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '1,8,32,128' },
+    orders: { type: 'string', default: '200', short: 'n' },
+    'open-rate': { type: 'string', default: '' },
+    'open-seconds': { type: 'string', default: '20' },
+    'database-url': {
+      type: 'string',
+      default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    },
+    'temporal-address': { type: 'string' },
+    out: { type: 'string', default: path.join(PROJECT_ROOT, 'bench-results') },
+    quick: { type: 'boolean', default: false },
+  },
+});
+
+const quick = args.quick ?? false;
+const LEVELS = (quick ? '1,8' : (args.concurrency as string)).split(',').map(Number);
+const ORDERS_PER_LEVEL = quick ? 50 : Number(args.orders);
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+interface Row {
+  mode: 'floor' | 'saga' | 'direct';
+  load: string;
+  orders: number;
+  ordersPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  postP50?: number;
+  postP99?: number;
+  cpuPerOrderMs: number;
+  peakWorkerRssMiB: number;
+}
+
+const address = {
+  name: 'Bench Marker',
+  line1: '1 Fast Lane',
+  city: 'Leeds',
+  postalCode: 'LS1 1AA',
+  country: 'GB',
+};
+
+async function main(): Promise<void> {
+  const tools = ensureTemporalTools() as { cli: string | null };
+  mkdirSync(args.out as string, { recursive: true });
+  const runDir = path.join(PROJECT_ROOT, '.data', 'bench', String(Date.now()));
+  mkdirSync(runDir, { recursive: true });
+  const noop = () => undefined;
+  const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+  const sagaBundle = path.join(runDir, 'workflows.js');
+  writeFileSync(
+    sagaBundle,
+    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code,
+  );
+  const floorBundle = path.join(runDir, 'floor.js');
+  const floorPath = path.join(PROJECT_ROOT, 'scripts', 'bench', 'floor-workflow.ts');
+  writeFileSync(floorBundle, (await bundleWorkflowCode({ workflowsPath: floorPath, logger: quiet })).code);
+
+  let devServer: DevServer | undefined;
+  let temporalAddress = args['temporal-address'];
+  if (!temporalAddress) {
+    if (!tools.cli) throw new Error('Temporal CLI unavailable');
+    devServer = await startDevServer({ cli: tools.cli, port: await freePort() });
+    temporalAddress = devServer.address;
+  }
+
+  const adminUrl = args['database-url'] as string;
+  const dbName = `bench_${Date.now()}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${dbName}"`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const databaseUrl = url.toString();
+  const database = await openDatabase({ url: databaseUrl, poolSize: 16 });
+  await migrateDatabase(database);
+  for (const sku of ['B-1', 'B-2', 'B-3']) {
+    await upsertProduct(database.db, { sku, name: sku, priceCents: 1000, available: 100_000_000 });
+  }
+
+  const apiPort = await freePort();
+  const env = {
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    LOG_LEVEL: 'error',
+    DATABASE_POOL_SIZE: '10',
+  };
+  const tsx = (file: string, extra: string[] = []) => ({
+    command: process.execPath,
+    args: ['--import', 'tsx', file, ...extra],
+  });
+  const workers = SERVICE_NAMES.map(
+    (service) =>
+      new ManagedProcess(
+        {
+          name: `worker-${service}`,
+          ...tsx('workers/main.ts', ['--service', service, '--workflow-bundle', sagaBundle]),
+          env: { ...env, WORKER_HTTP_PORT: '0', TEMPORAL_METRICS_PORT: '0' },
+          cwd: PROJECT_ROOT,
+        },
+        runDir,
+      ),
+  );
+  const floorWorker = new ManagedProcess(
+    {
+      name: 'floor-worker',
+      ...tsx('scripts/bench/floor-worker.ts', [floorBundle, temporalAddress]),
+      env: {},
+      cwd: PROJECT_ROOT,
+    },
+    runDir,
+  );
+  const api = new ManagedProcess(
+    { name: 'api', ...tsx('api/server.ts'), env: { ...env, PORT: String(apiPort) }, cwd: PROJECT_ROOT },
+    runDir,
+  );
+  for (const proc of [...workers, floorWorker, api]) proc.start();
+  const baseUrl = `http://127.0.0.1:${apiPort}`;
+  await waitReady(baseUrl);
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection });
+
+  const floorOnce = async () => {
+    await client.workflow.execute('floorWorkflow', {
+      taskQueue: FLOOR_QUEUE,
+      workflowId: `floor-${randomUUID()}`,
+    });
+  };
+  const postLatencies: number[] = [];
+  const sagaOnce = async () => {
+    const started = performance.now();
+    const response = await fetch(`${baseUrl}/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        customerId: 'bench',
+        items: [{ sku: 'B-1', quantity: 1 }],
+        payment: { token: 'tok_ok' },
+        shippingAddress: address,
+      }),
+    });
+    postLatencies.push(performance.now() - started);
+    const { orderId } = (await response.json()) as { orderId: string };
+    if (response.status !== 202) throw new Error(`POST answered ${response.status}`);
+    const final = (await client.workflow.getHandle(orderWorkflowId(orderId)).result()) as OrderState;
+    if (final.status !== 'COMPLETED') throw new Error(`order ended ${final.status}`);
+  };
+  const directOnce = directSteps(database.db);
+
+  const rows: Row[] = [];
+  const workerPids = () => [...workers.map((w) => w.pid), floorWorker.pid];
+  const measure = async (
+    mode: Row['mode'],
+    load: string,
+    run: () => Promise<{ latencies: number[]; seconds: number }>,
+  ) => {
+    postLatencies.length = 0;
+    const pids = mode === 'direct' ? [] : mode === 'floor' ? [floorWorker.pid] : workers.map((w) => w.pid);
+    const cpuBefore = mode === 'direct' ? process.cpuUsage() : undefined;
+    const before = pids.map(cpuSeconds);
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(
+        peak,
+        ...workerPids().map(rssMiB),
+        mode === 'direct' ? process.memoryUsage().rss / 2 ** 20 : 0,
+      );
+    }, 200);
+    const { latencies, seconds } = await run();
+    clearInterval(sampler);
+    const cpu =
+      mode === 'direct'
+        ? (() => {
+            const used = process.cpuUsage(cpuBefore);
+            return (used.user + used.system) / 1e6;
+          })()
+        : pids.map(cpuSeconds).reduce((sum, value, i) => sum + value - (before[i] ?? 0), 0);
+    const row: Row = {
+      mode,
+      load,
+      orders: latencies.length,
+      ordersPerSecond: latencies.length / seconds,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      ...(mode === 'saga'
+        ? { postP50: percentile(postLatencies, 50), postP99: percentile(postLatencies, 99) }
+        : {}),
+      cpuPerOrderMs: (cpu / latencies.length) * 1000,
+      peakWorkerRssMiB: peak,
+    };
+    rows.push(row);
+    log(
+      `${mode} ${load}: ${row.ordersPerSecond.toFixed(1)}/s p50 ${row.p50.toFixed(0)} ms p99 ${row.p99.toFixed(0)} ms`,
+    );
+  };
+
+  // Warm up every path (JIT, connection pools, workflow cache) before measuring.
+  await closedLoop(4, 20, floorOnce);
+  await closedLoop(4, 20, sagaOnce);
+  await closedLoop(4, 20, directOnce);
+  for (const concurrency of LEVELS) {
+    const total = Math.max(ORDERS_PER_LEVEL, concurrency * 2);
+    await measure('floor', `closed c=${concurrency}`, () => closedLoop(concurrency, total, floorOnce));
+    await measure('saga', `closed c=${concurrency}`, () => closedLoop(concurrency, total, sagaOnce));
+    await measure('direct', `closed c=${concurrency}`, () => closedLoop(concurrency, total, directOnce));
+  }
+  // Open loop at half the saga's best closed-loop throughput (or the given rate): the POST p99 target's point.
+  const bestSaga = Math.max(...rows.filter((r) => r.mode === 'saga').map((r) => r.ordersPerSecond));
+  const rate = Number(args['open-rate']) || Math.max(1, Math.round(bestSaga / 2));
+  const seconds = quick ? 5 : Number(args['open-seconds']);
+  await measure('floor', `open ${rate}/s`, () => openLoop(rate, seconds, floorOnce));
+  await measure('saga', `open ${rate}/s`, () => openLoop(rate, seconds, sagaOnce));
+  await measure('direct', `open ${rate}/s`, () => openLoop(rate, seconds, directOnce));
+
+  const table = renderTable(rows);
+  console.log(table);
+  const stamp = new Date().toISOString();
+  writeFileSync(
+    path.join(args.out as string, 'bench.json'),
+    JSON.stringify({ stamp, levels: LEVELS, rows }, null, 2),
+  );
+  writeFileSync(path.join(args.out as string, 'bench.md'), `${table}\n`);
+
+  await connection.close();
+  for (const proc of [api, ...workers, floorWorker]) await proc.stop(10_000);
+  for (const proc of [api, ...workers, floorWorker]) proc.close();
+  await database.close();
+  await devServer?.stop();
+  await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
+  await admin.end();
+}
+
+/** The saga's database steps called in sequence in this process, with no Temporal: a non-durable monolith. */
+function directSteps(db: Parameters<typeof createOrdersActivities>[0]['db']) {
+  const orders = createOrdersActivities({ db });
+  const inventory = createInventoryActivities({ db });
+  const payments = createPaymentsActivities({ db });
+  const shipping = createShippingActivities({ db });
+  const noop = () => undefined;
+  const silent = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+  const env = new MockActivityEnvironment({}, { logger: silent });
+  return async () => {
+    const orderId = `ord_${randomUUID().replaceAll('-', '')}`;
+    const items = [{ sku: 'B-1', quantity: 1, unitPriceCents: 1000 }];
+    const status = (s: OrderStatus, seq: number) =>
+      env.run(orders.setOrderStatus, { orderId, status: s, seq });
+    await env.run(orders.createOrderRecord, {
+      orderId,
+      customerId: 'bench',
+      items,
+      totalCents: 1000,
+      createdAt: new Date().toISOString(),
+    });
+    await status('RESERVING', 1);
+    await env.run(inventory.reserveStock, { orderId, items: [{ sku: 'B-1', quantity: 1 }] });
+    await status('CHARGING', 2);
+    await env.run(payments.chargePayment, { orderId, amountCents: 1000, paymentToken: 'tok_ok' });
+    await status('SHIPPING', 3);
+    await env.run(shipping.createShipment, { orderId, address });
+    await env.run(inventory.commitStock, { orderId });
+    await status('COMPLETED', 4);
+  };
+}
+
+/** `concurrency` loops each running `fn` back to back until `total` runs are done. */
+async function closedLoop(concurrency: number, total: number, fn: () => Promise<void>) {
+  const latencies: number[] = [];
+  let started = 0;
+  const begin = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < total) {
+        started += 1;
+        const t = performance.now();
+        await fn();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - begin) / 1000 };
+}
+
+/** Starts `fn` at a fixed rate for `seconds`, whether or not earlier runs finished (arrivals do not wait). */
+async function openLoop(rate: number, seconds: number, fn: () => Promise<void>) {
+  const latencies: number[] = [];
+  const runs: Promise<void>[] = [];
+  const begin = performance.now();
+  const total = Math.round(rate * seconds);
+  for (let i = 0; i < total; i++) {
+    const due = begin + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const t = performance.now();
+    runs.push(fn().then(() => void latencies.push(performance.now() - t)));
+  }
+  await Promise.all(runs);
+  return { latencies, seconds: (performance.now() - begin) / 1000 };
+}
+
+function renderTable(rows: Row[]): string {
+  const floorBy = new Map(rows.filter((r) => r.mode === 'floor').map((r) => [r.load, r]));
+  const f = (n: number | undefined, digits = 0) =>
+    n === undefined || Number.isNaN(n) ? '' : n.toFixed(digits);
+  const lines = [
+    '| mode | load | orders | orders/s | × floor | p50 ms | p95 ms | p99 ms | POST p50 / p99 ms | CPU ms/order (workers) | peak worker RSS MiB |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const floor = floorBy.get(r.load);
+    const ratio = floor ? r.ordersPerSecond / floor.ordersPerSecond : Number.NaN;
+    const post = r.postP50 !== undefined ? `${f(r.postP50)} / ${f(r.postP99)}` : '';
+    lines.push(
+      `| ${r.mode} | ${r.load} | ${r.orders} | ${f(r.ordersPerSecond, 1)} | ${f(ratio, 2)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${post} | ${f(r.cpuPerOrderMs, 1)} | ${f(r.peakWorkerRssMiB)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function waitReady(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${baseUrl}/readyz`)).status === 200) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error('API did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
