@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { ProblemError } from './problem.js';
 
+/** What a key may do: client keys place and read orders, admin keys also change the catalog. */
 export type Role = 'client' | 'admin';
 
 /** Variables the auth middleware sets on the request context. */
@@ -21,6 +22,7 @@ function matches(candidate: Buffer, keys: Buffer[]): boolean {
   return found;
 }
 
+/** Configured keys; `enabled` is false only in dev mode with no keys. */
 export interface AuthConfig {
   enabled: boolean;
   apiKeys: string[];
@@ -39,27 +41,16 @@ export function requireKey(auth: AuthConfig, role: Role): MiddlewareHandler<{ Va
     }
     const header = c.req.header('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const unauthorized = new ProblemError(
-      401,
-      'unauthorized',
-      'Missing or invalid API key',
-      'Send `Authorization: Bearer <api key>`',
-      {
-        headers: { 'www-authenticate': 'Bearer' },
-      },
-    );
+    const unauthorized = new ProblemError('unauthorized', 'Send `Authorization: Bearer <api key>`', {
+      headers: { 'www-authenticate': 'Bearer' },
+    });
     if (!token) throw unauthorized;
     const candidate = digest(token);
     const isAdmin = matches(candidate, adminKeys);
     const isClient = matches(candidate, clientKeys);
     if (!isAdmin && !isClient) throw unauthorized;
     if (role === 'admin' && !isAdmin) {
-      throw new ProblemError(
-        403,
-        'forbidden',
-        'Admin key required',
-        'This route needs a key from ADMIN_API_KEYS',
-      );
+      throw new ProblemError('forbidden', 'This route needs a key from ADMIN_API_KEYS');
     }
     c.set('role', isAdmin ? 'admin' : 'client');
     c.set('clientId', candidate.toString('hex').slice(0, 16));

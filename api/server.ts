@@ -1,26 +1,30 @@
-/** API process entry: serves the Hono app on HOST:PORT until SIGINT/SIGTERM. */
+/** API process entry: serves the Hono app on HOST:PORT until SIGINT/SIGTERM; starts even while Temporal is down. */
 import { serve } from '@hono/node-server';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
-import { connectTemporal, createTemporalClient } from '../core/temporal.js';
 import { openDatabase } from '../db/client.js';
 import { createApp } from './app.js';
+import { loadApiSettings } from './settings.js';
+import { createLazyTemporalClient } from './temporal-connection.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const settings = loadApiSettings();
   const logger = createLogger('api', config.logLevel);
   const database = await openDatabase({
     url: config.database.url,
     pgliteDir: config.database.pgliteDir,
     poolSize: config.database.poolSize,
   });
-  const connection = await connectTemporal(config);
+  // Lazy: no round trip at start, so an outage of Temporal means 503s and a failing /readyz, not a crash loop.
+  const temporal = createLazyTemporalClient(config.temporal);
   const app = createApp({
-    temporal: createTemporalClient(connection, config),
+    temporal: temporal.client,
     db: database.db,
     pingDatabase: () => database.ping(),
     auth: config.auth,
     logger,
+    settings,
   });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
     logger.info({ url: `http://${config.http.host}:${info.port}` }, 'api listening');
@@ -29,7 +33,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     server.close(async () => {
-      await connection.close();
+      await temporal.close();
       await database.close();
       process.exit(0);
     });

@@ -1,19 +1,26 @@
-/** Liveness and readiness: readiness checks Temporal and the database. */
+/** Liveness and readiness: readiness checks Temporal and the database, each within a short deadline. */
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Connection } from '@temporalio/client';
-import type { Env, Hono } from 'hono';
+import type { Env } from 'hono';
+import { Health, Readiness } from '../schemas/operations.js';
 
+/** What readiness probes and how long clients should wait when it fails. */
 export interface ReadinessDeps {
   temporal: Connection;
   pingDatabase(): Promise<void>;
+  retryAfterSeconds: number;
 }
 
-async function check(run: () => Promise<unknown>, timeoutMs: number): Promise<string> {
+/** How long each readiness probe may take. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function check(run: () => Promise<unknown>): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       run(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
       }),
     ]);
     return 'ok';
@@ -24,19 +31,57 @@ async function check(run: () => Promise<unknown>, timeoutMs: number): Promise<st
   }
 }
 
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  operationId: 'healthz',
+  tags: ['operations'],
+  summary: 'Liveness: the process is up',
+  security: [],
+  responses: { 200: { description: 'Alive', content: { 'application/json': { schema: Health } } } },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  operationId: 'readyz',
+  tags: ['operations'],
+  summary: 'Readiness: Temporal and the database answer',
+  security: [],
+  responses: {
+    200: { description: 'Ready to serve orders', content: { 'application/json': { schema: Readiness } } },
+    503: {
+      description: 'A dependency does not answer; `checks` says which',
+      headers: {
+        'Retry-After': {
+          description: 'Seconds before checking again.',
+          required: true,
+          schema: { type: 'string' as const },
+        },
+      },
+      content: { 'application/json': { schema: Readiness } },
+    },
+  },
+});
+
 /** Mounts `/healthz` (the process is up) and `/readyz` (it can serve orders). */
-export function registerHealthRoutes<E extends Env>(app: Hono<E>, deps: ReadinessDeps) {
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
+export function registerHealthRoutes<E extends Env>(app: OpenAPIHono<E>, deps: ReadinessDeps) {
+  app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+  app.openapi(readyz, async (c) => {
     const [temporal, database] = await Promise.all([
-      check(() => deps.temporal.healthService.check({}), 2_000),
-      check(() => deps.pingDatabase(), 2_000),
+      // The deadline ends the RPC itself, so probes during an outage do not pile up.
+      check(() =>
+        deps.temporal.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+          deps.temporal.healthService.check({}),
+        ),
+      ),
+      check(() => deps.pingDatabase()),
     ]);
-    const ready = temporal === 'ok' && database === 'ok';
     c.header('cache-control', 'no-store');
-    return c.json(
-      { status: ready ? 'ready' : 'not ready', checks: { temporal, database } },
-      ready ? 200 : 503,
-    );
+    if (temporal === 'ok' && database === 'ok') {
+      return c.json({ status: 'ready' as const, checks: { temporal, database } }, 200);
+    }
+    c.header('retry-after', String(deps.retryAfterSeconds));
+    return c.json({ status: 'not ready' as const, checks: { temporal, database } }, 503);
   });
 }

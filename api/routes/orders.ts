@@ -1,84 +1,101 @@
-/** Order routes: place, read and cancel orders. */
+/** Order routes: place (idempotent, optionally waiting for the outcome), read and cancel orders. */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { OrderState } from '../../contracts/orders.js';
 import type { AuthVariables } from '../auth.js';
+import { limitBody, requireJsonContentType } from '../json-body.js';
+import { API_LIMITS } from '../limits.js';
+import { orderLinks } from '../links.js';
+import { orderView } from '../order-view.js';
 import type { OrdersGateway } from '../orders-gateway.js';
-import { CreateOrderRequest, OrderAccepted, OrderIdParam, OrderView, Problem } from '../schemas.js';
-import { problemResponses } from './responses.js';
+import {
+  CreateOrderRequest,
+  OrderAccepted,
+  OrderIdParam,
+  OrderView,
+  PlaceOrderHeaders,
+  PlaceOrderQuery,
+} from '../schemas/orders.js';
+import { BODY_PROBLEMS, problemResponses, V1_PROBLEMS } from './responses.js';
 
-/** Longest `?wait=` the API honours, in seconds. */
-export const MAX_WAIT_SECONDS = 30;
+/** OpenAPI links from a response carrying `orderId` to the routes that take it (used by stateful fuzzing too). */
+const ORDER_LINKS = {
+  GetOrder: { operationId: 'getOrder', parameters: { orderId: '$response.body#/orderId' } },
+  CancelOrder: { operationId: 'cancelOrder', parameters: { orderId: '$response.body#/orderId' } },
+};
+
+const LOCATION = {
+  Location: { description: 'URL of the order.', required: true, schema: { type: 'string' as const } },
+  'Idempotent-Replayed': {
+    description: '`true` when the Idempotency-Key matched an order placed earlier (nothing new was started).',
+    required: false,
+    schema: { type: 'string' as const, enum: ['true'] },
+  },
+};
 
 const placeOrder = createRoute({
   method: 'post',
   path: '/v1/orders',
+  operationId: 'placeOrder',
+  tags: ['orders'],
   summary: 'Place an order (starts its saga)',
+  description:
+    'Prices the items from the catalog and starts the order saga. Send `Idempotency-Key` to make retries safe. ' +
+    `With \`?wait=<seconds>\` (at most ${API_LIMITS.maxWaitSeconds}) the call waits for the outcome.`,
+  middleware: [requireJsonContentType, limitBody(API_LIMITS.maxBodyBytes)],
   request: {
-    headers: z.object({
-      'idempotency-key': z
-        .string()
-        .min(1)
-        .max(255)
-        .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
-        .optional()
-        .openapi({
-          description: 'Same key + same body returns the same order; same key + other body is 422.',
-        }),
-    }),
-    query: z.object({
-      wait: z.coerce
-        .number()
-        .min(0)
-        .max(MAX_WAIT_SECONDS)
-        .optional()
-        .openapi({ description: `Seconds (≤ ${MAX_WAIT_SECONDS}) to wait for a terminal state.` }),
-    }),
+    headers: PlaceOrderHeaders,
+    query: PlaceOrderQuery,
     body: { required: true, content: { 'application/json': { schema: CreateOrderRequest } } },
   },
   responses: {
     200: {
-      description: 'The order ended within `wait`',
+      description: 'The order ended within `wait` (COMPLETED, FAILED or CANCELLED)',
+      headers: LOCATION,
+      links: ORDER_LINKS,
       content: { 'application/json': { schema: OrderView } },
     },
     202: {
-      description: 'Accepted; the saga runs',
-      content: { 'application/json': { schema: OrderAccepted } },
+      description:
+        'Accepted; the saga runs. Without `wait`: `OrderAccepted`. When `wait` ran out first: the current `Order`.',
+      headers: LOCATION,
+      links: ORDER_LINKS,
+      content: { 'application/json': { schema: z.union([OrderAccepted, OrderView]) } },
     },
-    ...problemResponses(400, 401, 413, 415, 422, 503),
+    ...problemResponses(...BODY_PROBLEMS, ...V1_PROBLEMS),
   },
 });
 
 const getOrder = createRoute({
   method: 'get',
   path: '/v1/orders/{orderId}',
-  summary: 'Read an order',
+  operationId: 'getOrder',
+  tags: ['orders'],
+  summary: 'Read an order: status, steps, payment, shipment',
   request: { params: OrderIdParam },
   responses: {
     200: { description: 'The order', content: { 'application/json': { schema: OrderView } } },
-    ...problemResponses(401, 404, 503),
+    ...problemResponses(400, 404, ...V1_PROBLEMS),
   },
 });
 
 const cancelOrder = createRoute({
   method: 'post',
   path: '/v1/orders/{orderId}/cancel',
+  operationId: 'cancelOrder',
+  tags: ['orders'],
   summary: 'Cancel an order before it ships',
+  description:
+    'Accepted while the order is PENDING, RESERVING or CHARGING: the saga stops at the next step boundary and ' +
+    'compensates. 409 once shipping started or the order ended. Takes no body.',
   request: { params: OrderIdParam },
   responses: {
     200: { description: 'Already cancelled', content: { 'application/json': { schema: OrderView } } },
     202: {
-      description: 'Cancel accepted; compensations run',
+      description: 'Cancel accepted; compensations run (`cancelRequested` is true)',
       content: { 'application/json': { schema: OrderView } },
     },
-    ...problemResponses(401, 404, 409, 503),
+    ...problemResponses(400, 404, 409, ...V1_PROBLEMS),
   },
 });
-
-const links = (orderId: string) => ({
-  self: `/v1/orders/${orderId}`,
-  cancel: `/v1/orders/${orderId}/cancel`,
-});
-const view = (order: OrderState) => OrderView.parse(order);
 
 /** Mounts the order routes on an app. */
 export function registerOrderRoutes(app: OpenAPIHono<{ Variables: AuthVariables }>, gateway: OrdersGateway) {
@@ -86,25 +103,28 @@ export function registerOrderRoutes(app: OpenAPIHono<{ Variables: AuthVariables 
     const body = c.req.valid('json');
     const { wait } = c.req.valid('query');
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
-    const placed = await gateway.placeOrder(body, {
-      clientId: c.get('clientId'),
-      ...(idempotencyKey ? { idempotencyKey } : {}),
-    });
-    c.header('location', `/v1/orders/${placed.orderId}`);
-    const final = wait ? await gateway.waitForOrder(placed.orderId, wait) : null;
-    if (final) return c.json(view(final), 200);
-    return c.json({ orderId: placed.orderId, status: placed.status, links: links(placed.orderId) }, 202);
+    const placed = await gateway.placeOrder(body, { clientId: c.get('clientId'), idempotencyKey });
+    c.header('location', orderLinks(placed.orderId).self);
+    if (!placed.created) c.header('idempotent-replayed', 'true');
+    if (!wait) {
+      return c.json(
+        { orderId: placed.orderId, status: placed.status, links: orderLinks(placed.orderId) },
+        202,
+      );
+    }
+    const waited = await gateway.waitForOrder(placed.orderId, wait, c.req.raw.signal);
+    if (waited.final) return c.json(orderView(waited.order), 200);
+    return c.json(orderView(waited.order), 202);
   });
 
   app.openapi(getOrder, async (c) => {
     const order = await gateway.getOrder(c.req.valid('param').orderId);
-    return c.json(view(order), 200);
+    return c.json(orderView(order), 200);
   });
 
   app.openapi(cancelOrder, async (c) => {
-    const { order } = await gateway.cancelOrder(c.req.valid('param').orderId);
-    return c.json(view(order), order.status === 'CANCELLED' ? 200 : 202);
+    const { accepted, order } = await gateway.cancelOrder(c.req.valid('param').orderId);
+    if (accepted) return c.json(orderView(order), 202);
+    return c.json(orderView(order), 200);
   });
 }
-
-export { Problem };

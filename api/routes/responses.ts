@@ -1,17 +1,60 @@
-/** Documented problem responses shared by the routes. */
-import { Problem } from '../schemas.js';
+/** Documented problem responses shared by the routes, each with its headers and an example body. */
+import { PROBLEM_BASE, PROBLEM_TYPES, type ProblemSlug } from '../problem.js';
+import { Problem } from '../schemas/common.js';
 
 const DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed request (bad JSON, header or query parameter)',
+  400: 'Malformed request: bad JSON, or a path, query or header parameter out of its schema',
   401: 'Missing or invalid API key',
   403: 'The key is not an admin key',
   404: 'No such resource',
   409: 'The order can no longer be cancelled',
   413: 'Body larger than the limit',
   415: 'Body is not application/json',
-  422: 'The request is well-formed but invalid (failing fields listed)',
+  422: 'Well-formed JSON that breaks the rules: schema, unknown SKU, or an Idempotency-Key reused',
+  500: 'Unexpected error (a bug; it is logged)',
   503: 'Temporal or the database is unavailable; retry after `Retry-After` seconds',
 };
+
+/** Response headers that come with some problems. */
+const HEADERS: Record<
+  number,
+  Record<string, { description: string; required: boolean; schema: { type: 'string'; pattern?: string } }>
+> = {
+  401: {
+    'WWW-Authenticate': {
+      description: 'Always `Bearer`.',
+      required: true,
+      schema: { type: 'string' as const },
+    },
+  },
+  503: {
+    'Retry-After': {
+      description: 'Seconds to wait before retrying.',
+      required: true,
+      schema: { type: 'string' as const, pattern: '^[0-9]+$' },
+    },
+  },
+};
+
+function exampleFor(status: number) {
+  const slugs = (Object.keys(PROBLEM_TYPES) as ProblemSlug[]).filter(
+    (slug) => PROBLEM_TYPES[slug].status === status,
+  );
+  return Object.fromEntries(
+    slugs.map((slug) => [
+      slug,
+      {
+        summary: PROBLEM_TYPES[slug].title,
+        value: {
+          type: `${PROBLEM_BASE}${slug}`,
+          title: PROBLEM_TYPES[slug].title,
+          status,
+          detail: PROBLEM_TYPES[slug].when,
+        },
+      },
+    ]),
+  );
+}
 
 /** OpenAPI response entries for the given problem statuses. */
 export function problemResponses<S extends number>(...statuses: S[]) {
@@ -20,11 +63,17 @@ export function problemResponses<S extends number>(...statuses: S[]) {
       status,
       {
         description: DESCRIPTIONS[status] ?? 'Problem',
-        content: { 'application/problem+json': { schema: Problem } },
+        ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
+        content: { 'application/problem+json': { schema: Problem, examples: exampleFor(status) } },
       },
     ]),
-  ) as Record<
+  ) as unknown as Record<
     S,
     { description: string; content: { 'application/problem+json': { schema: typeof Problem } } }
   >;
 }
+
+/** Problems any `/v1` route can answer: no key, a bug, a dependency down. */
+export const V1_PROBLEMS = [401, 500, 503] as const;
+/** Problems of a route that takes a JSON body. */
+export const BODY_PROBLEMS = [400, 413, 415, 422] as const;

@@ -1,0 +1,61 @@
+/** Building blocks shared by the request and response schemas. */
+import { z } from '@hono/zod-openapi';
+import { ORDER_STATUSES } from '../../contracts/orders.js';
+import { PROBLEM_TYPE_URIS } from '../problem.js';
+
+/** Control characters and lone surrogates: they break storage (Postgres rejects NUL) and logs, so text refuses them. */
+const UNSAFE_TEXT = /[\p{Cc}\p{Cs}]/u;
+
+/** Free text: trimmed, bounded, printable (no control characters, well-formed Unicode). */
+export function safeText(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((value) => !UNSAFE_TEXT.test(value), 'must not contain control characters');
+}
+
+/** A catalog SKU. */
+export const Sku = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, dot, dash or underscore')
+  .openapi({ example: 'MUG-RED', description: 'Catalog SKU (see `GET /v1/products`).' });
+
+/** A customer id as the client knows it. */
+export const CustomerId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ -')
+  .openapi({ example: 'cust-42' });
+
+/** An ISO 8601 UTC timestamp. */
+export const Timestamp = z.iso.datetime().openapi({ example: '2026-01-31T12:00:00.000Z' });
+
+/** An order's status, in saga order. */
+export const OrderStatusSchema = z.enum(ORDER_STATUSES).openapi('OrderStatus', {
+  description:
+    'PENDING → RESERVING → CHARGING → SHIPPING → COMPLETED, or → COMPENSATING → FAILED | CANCELLED. ' +
+    'COMPLETED, FAILED and CANCELLED are terminal.',
+});
+
+/** RFC 9457 problem details; `errors` lists the failing fields of a validation problem. */
+export const Problem = z
+  .object({
+    type: z.enum(PROBLEM_TYPE_URIS).openapi({ example: 'https://order-saga.dev/problems/validation' }),
+    title: z.string().openapi({ example: 'Invalid request body' }),
+    status: z.number().int().openapi({ example: 422 }),
+    detail: z.string().openapi({ example: 'The body did not match the schema; see errors' }),
+    instance: z.string().optional().openapi({ example: '/v1/orders' }),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ example: [{ path: 'items.0.quantity', message: 'Too big: expected number to be <=1000' }] }),
+    orderStatus: OrderStatusSchema.optional().openapi({
+      description: 'On `order-not-cancellable`: where the order is now.',
+    }),
+  })
+  .openapi('Problem', { description: 'RFC 9457 problem details (`application/problem+json`).' });

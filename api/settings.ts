@@ -1,0 +1,35 @@
+/** API-only settings, read from the environment once; the shared ones (port, keys, Temporal address) live in core/config. */
+import { z } from 'zod';
+
+const envSchema = z.object({
+  /** Upper bound of one Temporal RPC made for a request, so an outage answers 503 quickly instead of hanging. */
+  API_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Seconds a client is told (Retry-After) to wait when Temporal or the database is down. */
+  API_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3_600).default(5),
+  /** Key of the listing cursor's integrity tag; set it to make cursors unforgeable across replicas. */
+  API_CURSOR_SECRET: z.string().min(1).default('order-saga-cursor-v1'),
+});
+
+/** Settings only the API process uses. */
+export interface ApiSettings {
+  temporalTimeoutMs: number;
+  retryAfterSeconds: number;
+  cursorSecret: string;
+}
+
+/** Defaults that work locally (and in tests that build the app directly). */
+export const DEFAULT_API_SETTINGS: ApiSettings = loadApiSettings({});
+
+/** Parses the API settings; throws a readable error listing every bad variable. */
+export function loadApiSettings(env: NodeJS.ProcessEnv = process.env): ApiSettings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid API configuration:\n${lines.join('\n')}`);
+  }
+  return {
+    temporalTimeoutMs: parsed.data.API_TEMPORAL_TIMEOUT_MS,
+    retryAfterSeconds: parsed.data.API_RETRY_AFTER_SECONDS,
+    cursorSecret: parsed.data.API_CURSOR_SECRET,
+  };
+}

@@ -1,0 +1,90 @@
+/** A small HTTP client for API tests: JSON in, status/headers/JSON out, with a bearer key by default. */
+
+/** Client key of the test stacks. */
+export const CLIENT_KEY = 'test-client-key';
+/** Admin key of the test stacks. */
+export const ADMIN_KEY = 'test-admin-key';
+
+/** Environment that turns auth on in a test stack. */
+export const AUTH_ENV = { API_KEYS: CLIENT_KEY, ADMIN_API_KEYS: ADMIN_KEY };
+
+/** Body, headers and key of one test request. */
+export interface CallOptions {
+  /** A JSON value (serialised), or a raw string sent as is. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Bearer key; null sends no Authorization header. */
+  key?: string | null;
+}
+
+/** What a test request got back. */
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body; `{}` when empty or not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response JSON and assert on it.
+  json: any;
+  text: string;
+  ms: number;
+}
+
+/** Sends one request to `baseUrl + path`. */
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<CallResult> {
+  const { body, key = CLIENT_KEY } = options;
+  const headers: Record<string, string> = {
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(key ? { authorization: `Bearer ${key}` } : {}),
+    ...options.headers,
+  };
+  const started = Date.now();
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  let json: CallResult['json'] = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = {};
+  }
+  return { status: response.status, headers: response.headers, json, text, ms: Date.now() - started };
+}
+
+const address = {
+  name: 'Ada Lovelace',
+  line1: '12 Analytical St',
+  city: 'London',
+  postalCode: 'N1 9GU',
+  country: 'GB',
+};
+
+/** A valid order body, with overrides. */
+export function orderBody(overrides: Record<string, unknown> = {}) {
+  return {
+    customerId: 'cust-api',
+    items: [{ sku: 'MUG-RED', quantity: 1 }],
+    payment: { token: 'tok_ok' },
+    shippingAddress: address,
+    ...overrides,
+  };
+}
+
+/** Expects an RFC 9457 body; returns its slug (`type` without the base). */
+export function problemSlug(result: CallResult): string {
+  const type = result.headers.get('content-type') ?? '';
+  if (!type.startsWith('application/problem+json')) {
+    throw new Error(`expected problem+json, got ${type}: ${result.text.slice(0, 200)}`);
+  }
+  const { json } = result;
+  if (json.status !== result.status || typeof json.title !== 'string' || typeof json.detail !== 'string') {
+    throw new Error(`not a problem body: ${result.text.slice(0, 200)}`);
+  }
+  return String(json.type).replace('https://order-saga.dev/problems/', '');
+}

@@ -1,0 +1,88 @@
+/** Unit-level checks of the API's pure parts: cursors, idempotency keys, allowed methods, error classification. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { describe, expect, it } from 'vitest';
+import { decodeCursor, encodeCursor } from '../../api/cursor.js';
+import { isDatabaseUnavailable } from '../../api/database-errors.js';
+import { canonicalJson, orderIdFor, requestHash } from '../../api/idempotency.js';
+import { allowedMethodsOf } from '../../api/method-not-allowed.js';
+import { ProblemError } from '../../api/problem.js';
+import { isTemporalUnavailable } from '../../api/temporal-calls.js';
+
+describe('listing cursor', () => {
+  const position = {
+    createdAt: '2026-01-31T12:00:00.123456Z',
+    orderId: 'ord_0123456789abcdef0123456789abcdef',
+  };
+
+  it('round-trips for the same filters and secret', () => {
+    const cursor = encodeCursor(position, 'status=FAILED', 'secret');
+    expect(decodeCursor(cursor, 'status=FAILED', 'secret')).toEqual(position);
+  });
+
+  it.each([
+    ['other filters', (c: string) => c, 'status=COMPLETED', 'secret'],
+    ['another secret', (c: string) => c, 'status=FAILED', 'other'],
+    ['an edited payload', (c: string) => `x${c}`, 'status=FAILED', 'secret'],
+    [
+      'an edited tag',
+      (c: string) => `${c.slice(0, -1)}${c.endsWith('A') ? 'B' : 'A'}`,
+      'status=FAILED',
+      'secret',
+    ],
+    ['garbage', () => 'not-a-cursor', 'status=FAILED', 'secret'],
+  ])('refuses %s with invalid-cursor', (_name, edit, scope, secret) => {
+    const cursor = edit(encodeCursor(position, 'status=FAILED', 'secret'));
+    expect(() => decodeCursor(cursor, scope, secret)).toThrow(ProblemError);
+  });
+});
+
+describe('idempotency', () => {
+  it('derives the same order id for the same client and key, another for another client or key', () => {
+    const id = orderIdFor('client-a', 'key-1');
+    expect(id).toMatch(/^ord_[0-9a-f]{32}$/);
+    expect(orderIdFor('client-a', 'key-1')).toBe(id);
+    expect(orderIdFor('client-b', 'key-1')).not.toBe(id);
+    expect(orderIdFor('client-a', 'key-2')).not.toBe(id);
+    expect(orderIdFor('client-a', undefined)).not.toBe(orderIdFor('client-a', undefined));
+  });
+
+  it('hashes bodies independently of key order', () => {
+    expect(canonicalJson({ b: 1, a: [{ y: 2, x: 1 }] })).toBe('{"a":[{"x":1,"y":2}],"b":1}');
+    expect(requestHash({ a: 1, b: 2 })).toBe(requestHash({ b: 2, a: 1 }));
+    expect(requestHash({ a: 1 })).not.toBe(requestHash({ a: 2 }));
+  });
+});
+
+describe('allowed methods', () => {
+  it('lists the methods of every route matching a path, HEAD with GET', () => {
+    const app = new OpenAPIHono();
+    app.use('*', async (_c, next) => next());
+    app.get('/v1/orders', (c) => c.text(''));
+    app.post('/v1/orders', (c) => c.text(''));
+    app.post('/v1/orders/:orderId/cancel', (c) => c.text(''));
+    const allowed = allowedMethodsOf(app);
+    expect(allowed('/v1/orders')).toEqual(['GET', 'HEAD', 'POST']);
+    expect(allowed('/v1/orders/ord_1/cancel')).toEqual(['POST']);
+    expect(allowed('/v1/nothing')).toEqual([]);
+  });
+});
+
+describe('error classification', () => {
+  it('tells Temporal outages from other errors', () => {
+    const grpc = (code: number) => Object.assign(new Error('grpc'), { code, details: '', metadata: {} });
+    expect(isTemporalUnavailable(new Error('wrapper', { cause: grpc(14) }))).toBe(true);
+    expect(isTemporalUnavailable(grpc(4))).toBe(true);
+    expect(isTemporalUnavailable(grpc(3))).toBe(false);
+    expect(isTemporalUnavailable(new Error('boom'))).toBe(false);
+  });
+
+  it('tells database outages from bugs', () => {
+    expect(
+      isDatabaseUnavailable(
+        new Error('query', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }),
+      ),
+    ).toBe(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '57P01' }))).toBe(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '23505' }))).toBe(false);
+  });
+});
