@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/client.js';
 import { type AuthConfig, type AuthVariables, requireKey } from './auth.js';
 import { handleError, validationProblem } from './error-handler.js';
+import { shedLoad } from './load-shedding.js';
 import { allowedMethodsOf } from './method-not-allowed.js';
 import { createApiRegistry, httpMetrics, registerMetricsRoute } from './metrics.js';
 import { serveOpenApiDocument } from './openapi.js';
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps) {
   const registry = deps.registry ?? createApiRegistry();
 
   app.use('*', httpMetrics(registry));
+  app.use('/v1/*', shedLoad(settings.maxInFlight, settings.retryAfterSeconds));
   app.use('/v1/*', requireKey(deps.auth, 'client'));
 
   registerMetricsRoute(app, registry);

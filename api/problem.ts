@@ -62,6 +62,11 @@ export const PROBLEM_TYPES = {
     title: 'Service unavailable',
     when: 'The workflow engine cannot be reached; retry after `Retry-After` seconds.',
   },
+  overloaded: {
+    status: 503,
+    title: 'Service overloaded',
+    when: 'Too many requests are in progress; retry after `Retry-After` seconds (load shedding).',
+  },
   'database-unavailable': {
     status: 503,
     title: 'Service unavailable',

@@ -6,6 +6,8 @@ const envSchema = z.object({
   API_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Seconds a client is told (Retry-After) to wait when Temporal or the database is down. */
   API_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3_600).default(5),
+  /** Requests under /v1 allowed in progress at once; past it the API sheds load with 503 + Retry-After. */
+  API_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(512),
   /** Key of the listing cursor's integrity tag; set it to make cursors unforgeable across replicas. */
   API_CURSOR_SECRET: z.string().min(1).default('order-saga-cursor-v1'),
 });
@@ -15,6 +17,7 @@ export interface ApiSettings {
   temporalTimeoutMs: number;
   retryAfterSeconds: number;
   cursorSecret: string;
+  maxInFlight: number;
 }
 
 /** Defaults that work locally (and in tests that build the app directly). */
@@ -31,5 +34,6 @@ export function loadApiSettings(env: NodeJS.ProcessEnv = process.env): ApiSettin
     temporalTimeoutMs: parsed.data.API_TEMPORAL_TIMEOUT_MS,
     retryAfterSeconds: parsed.data.API_RETRY_AFTER_SECONDS,
     cursorSecret: parsed.data.API_CURSOR_SECRET,
+    maxInFlight: parsed.data.API_MAX_IN_FLIGHT,
   };
 }

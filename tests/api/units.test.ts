@@ -86,3 +86,32 @@ describe('error classification', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '23505' }))).toBe(false);
   });
 });
+
+describe('shedLoad', () => {
+  it('answers 503 overloaded with Retry-After once the in-flight bound is reached, and recovers', async () => {
+    const { Hono } = await import('hono');
+    const { shedLoad } = await import('../../api/load-shedding.js');
+    const { ProblemError, problemResponse } = await import('../../api/problem.js');
+    const app = new Hono();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    app.use('*', shedLoad(2, 7));
+    app.get('/slow', async (c) => {
+      await gate;
+      return c.text('ok');
+    });
+    app.onError((err, c) => (err instanceof ProblemError ? problemResponse(c, err) : c.text('boom', 500)));
+    const first = app.request('/slow');
+    const second = app.request('/slow');
+    const shed = await app.request('/slow');
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('7');
+    expect(((await shed.json()) as { type: string }).type).toMatch(/overloaded$/);
+    release();
+    expect((await first).status).toBe(200);
+    expect((await second).status).toBe(200);
+    expect((await app.request('/slow')).status).toBe(200);
+  });
+});
