@@ -39,6 +39,9 @@ const { values: args } = parseArgs({
       default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     },
     'drain-timeout-s': { type: 'string', default: '300' },
+    'overload-seconds': { type: 'string', default: '0' },
+    'overload-factor': { type: 'string', default: '4' },
+    'overload-rate': { type: 'string', default: '0' },
     report: { type: 'string' },
   },
 });
@@ -274,17 +277,29 @@ async function main(): Promise<number> {
 
   // Drain: every accepted order must end within the bound.
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
-  const drainDeadline = Date.now() + Number(args['drain-timeout-s']) * 1000;
-  let open = accepted.length;
-  while (Date.now() < drainDeadline) {
-    const [row] =
-      await sql`select count(*)::int as open from orders.orders where status not in ('COMPLETED','FAILED','CANCELLED')`;
-    const rows = await sql`select count(*)::int as n from orders.orders`;
-    open = (row?.open as number) + Math.max(0, accepted.length - (rows[0]?.n as number));
-    if (open === 0) break;
-    await sleep(1000);
-  }
+  const drain = async () => {
+    const deadline = Date.now() + Number(args['drain-timeout-s']) * 1000;
+    while (Date.now() < deadline) {
+      const [row] =
+        await sql`select count(*)::int as open from orders.orders where status not in ('COMPLETED','FAILED','CANCELLED')`;
+      const rows = await sql`select count(*)::int as n from orders.orders`;
+      if ((row?.open as number) + Math.max(0, accepted.length - (rows[0]?.n as number)) === 0) return;
+      await sleep(1000);
+    }
+  };
+  await drain();
   const drainSeconds = (Date.now() - lastFaultAt) / 1000;
+  const throughput = accepted.length / ((Date.now() - startedAt) / 1000);
+
+  // Overload: an open-loop arrival rate well above what the workers just sustained, for a fixed time.
+  const overloadSeconds = Number(args['overload-seconds']);
+  const overload =
+    overloadSeconds > 0 ? await runOverload(client, overloadSeconds, throughput, accepted, all) : undefined;
+  if (overload) {
+    const stoppedAt = Date.now();
+    await drain();
+    overload.drainSeconds = (Date.now() - stoppedAt) / 1000;
+  }
   clearInterval(sampler);
 
   const connection = await Connection.connect({ address: devServer.address });
@@ -305,11 +320,29 @@ async function main(): Promise<number> {
     return sum + (text.match(/injected transient fault/g)?.length ?? 0);
   }, 0);
 
+  if (overload) {
+    results.push({
+      name: 'overload: every request got an answer (no silent time-out)',
+      checked: overload.arrivals,
+      violations: overload.unanswered,
+    });
+  }
+  const overloadFigures = overload
+    ? [
+        `| overload: arrival rate × duration | ${overload.rate}/s × ${overloadSeconds} s (${(overload.rate / throughput).toFixed(1)}× the ${throughput.toFixed(1)}/s sustained under chaos) |`,
+        `| overload: first answers | ${Object.entries(overload.firstStatus)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')} |`,
+        `| overload: first-answer latency p50 / p99 | ${overload.p50.toFixed(0)} / ${overload.p99.toFixed(0)} ms |`,
+        `| overload: orders accepted / drain after load stopped | ${overload.accepted} / ${overload.drainSeconds.toFixed(1)} s |`,
+        `| overload: peak RSS per process during overload (MiB) | ${overload.peakRss} |`,
+      ]
+    : [];
   const figures = [
     `| figure | value |`,
     `|---|---|`,
     `| seed | ${SEED} |`,
-    `| orders placed / accepted | ${placed} / ${accepted.length} |`,
+    `| orders placed in the chaos phase / accepted in all | ${placed} / ${accepted.length} |`,
     `| final statuses | ${statusCounts.map((s) => `${s.status} ${s.n}`).join(', ')} |`,
     `| client answers | ${
       Object.entries(outcomes)
@@ -327,6 +360,7 @@ async function main(): Promise<number> {
     `| time placing orders | ${placingSeconds.toFixed(1)} s |`,
     `| time to drain after the last fault | ${drainSeconds.toFixed(1)} s |`,
     `| peak RSS per process (MiB) | ${all.map((p) => `${p.spec.name} ${p.peakRssMiB.toFixed(0)}`).join(', ')} |`,
+    ...overloadFigures,
   ].join('\n');
   const violations = results.reduce((sum, r) => sum + r.violations.length, 0);
   const report = `## Chaos run (seed ${SEED}, ${ORDERS} orders)\n\n${figures}\n\n${invariantTable(results)}\n\n**invariant violations: ${violations}**\n`;
@@ -351,6 +385,83 @@ async function main(): Promise<number> {
   await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
   await admin.end();
   return violations === 0 ? 0 : 1;
+}
+
+interface OverloadResult {
+  rate: number;
+  arrivals: number;
+  accepted: number;
+  firstStatus: Record<string, number>;
+  p50: number;
+  p99: number;
+  unanswered: string[];
+  peakRss: string;
+  drainSeconds: number;
+}
+
+/**
+ * Sends orders at `factor` × the sustained throughput for `seconds`, open loop (arrivals never wait for answers);
+ * each arrival then behaves like a good client (retries 503/429). Every accepted order joins `accepted`.
+ */
+async function runOverload(
+  client: ChaosClient,
+  seconds: number,
+  throughput: number,
+  accepted: AcceptedOrder[],
+  processes: ManagedProcess[],
+): Promise<OverloadResult> {
+  const rate =
+    Number(args['overload-rate']) || Math.max(5, Math.round(throughput * Number(args['overload-factor'])));
+  log(`overload: ${rate} orders/s for ${seconds} s`);
+  for (const proc of processes) proc.peakRssMiB = 0;
+  const firstStatus: Record<string, number> = {};
+  const latencies: number[] = [];
+  const unanswered: string[] = [];
+  let acceptedHere = 0;
+  const runs: Promise<void>[] = [];
+  const begin = Date.now();
+  const total = rate * seconds;
+  for (let i = 0; i < total; i++) {
+    const wait = begin + (i * 1000) / rate - Date.now();
+    if (wait > 0) await sleep(wait);
+    const key = `chaos-${SEED}-overload-${i}`;
+    const body = orderBody('ok', i);
+    runs.push(
+      (async () => {
+        const t = Date.now();
+        let first: string;
+        try {
+          first = String(
+            (await client.once('POST', '/v1/orders', JSON.stringify(body), { 'idempotency-key': key }))
+              .status,
+          );
+        } catch (err) {
+          first = 'no answer';
+          unanswered.push(`${key}: ${(err as Error).message}`);
+        }
+        latencies.push(Date.now() - t);
+        firstStatus[first] = (firstStatus[first] ?? 0) + 1;
+        const reply = await client.send('POST', '/v1/orders', body, { 'idempotency-key': key });
+        if (reply.status === 202 || reply.status === 200) {
+          accepted.push({ key, orderId: String(reply.body?.orderId) });
+          acceptedHere += 1;
+        }
+      })(),
+    );
+  }
+  await Promise.all(runs);
+  const { percentile } = await import('../bench/stats.js');
+  return {
+    rate,
+    arrivals: total,
+    accepted: acceptedHere,
+    firstStatus,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    unanswered,
+    peakRss: processes.map((p) => `${p.spec.name} ${p.peakRssMiB.toFixed(0)}`).join(', '),
+    drainSeconds: 0,
+  };
 }
 
 async function waitReady(baseUrl: string): Promise<void> {
