@@ -1,6 +1,6 @@
 /** API process entry: serves the Hono app on HOST:PORT until SIGINT/SIGTERM; starts even while Temporal is down. */
 import { serve } from '@hono/node-server';
-import { loadConfig } from '../core/config.js';
+import { assertApiAuthConfigured, loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
 import { createApp } from './app.js';
@@ -9,6 +9,7 @@ import { createLazyTemporalClient } from './temporal-connection.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  assertApiAuthConfigured(config);
   const settings = loadApiSettings();
   const logger = createLogger('api', config.logLevel);
   const database = await openDatabase({

@@ -69,9 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const authEnabled = e.API_KEYS.length > 0 || e.ADMIN_API_KEYS.length > 0;
-  if (e.NODE_ENV === 'production' && !authEnabled) {
-    throw new Error('Invalid configuration: API_KEYS or ADMIN_API_KEYS must be set when NODE_ENV=production');
-  }
   return {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT },
@@ -92,4 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       buildId: e.WORKER_BUILD_ID ?? defaultBuildId(),
     },
   };
+}
+
+/** The API refuses to serve without keys in production (workers and jobs need none, so only the API checks). */
+export function assertApiAuthConfigured(config: AppConfig): void {
+  if (config.env === 'production' && !config.auth.enabled) {
+    throw new Error('Invalid configuration: API_KEYS or ADMIN_API_KEYS must be set when NODE_ENV=production');
+  }
 }

@@ -11,7 +11,10 @@ import { parseServiceList } from '../workers/registry.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'build-id': { type: 'string' }, service: { type: 'string', default: SERVICE_NAMES.join(',') } },
+    options: {
+      'build-id': { type: 'string' },
+      service: { type: 'string', default: SERVICE_NAMES.join(',') },
+    },
   });
   const config = loadConfig();
   const buildId = values['build-id'] ?? config.versioning.buildId;
@@ -19,7 +22,8 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(config);
   try {
     await promoteBuild({ client: createTemporalClient(connection, config), config, services, buildId });
-    for (const service of services) console.log(`${config.versioning.deploymentPrefix}-${service}: current = ${buildId}`);
+    for (const service of services)
+      console.log(`${config.versioning.deploymentPrefix}-${service}: current = ${buildId}`);
   } finally {
     await connection.close();
   }

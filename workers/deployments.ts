@@ -30,7 +30,8 @@ export async function promoteBuild(options: PromoteOptions): Promise<void> {
         break;
       } catch (err) {
         // The version appears only after its workers polled; keep trying until then.
-        if (Date.now() > deadline) throw new Error(`cannot promote ${name}:${buildId}: ${(err as Error).message}`);
+        if (Date.now() > deadline)
+          throw new Error(`cannot promote ${name}:${buildId}: ${(err as Error).message}`);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }

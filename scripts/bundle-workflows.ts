@@ -1,0 +1,38 @@
+/**
+ * `npm run build:workflows [-- --out <file>]`: bundles the saga workflow code once (as the image build does), so
+ * workers start from `WORKFLOW_BUNDLE_PATH` instead of running webpack on every start.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { PROJECT_ROOT } from '../core/config.js';
+import { WORKFLOWS_PATH } from '../workers/service-worker.js';
+
+/** Where the bundle goes unless `--out` says otherwise (dist/ is gitignored). */
+export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflows.js');
+
+/** Bundles the workflows and writes the bundle to `outFile`; returns its size in bytes. */
+export async function writeWorkflowBundle(outFile: string): Promise<number> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileSync(outFile, code);
+  return Buffer.byteLength(code);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: 'string', default: DEFAULT_BUNDLE_PATH } } });
+  const outFile = path.resolve(values.out ?? DEFAULT_BUNDLE_PATH);
+  const bytes = await writeWorkflowBundle(outFile);
+  console.log(
+    `workflow bundle written: ${path.relative(process.cwd(), outFile)} (${Math.round(bytes / 1024)} KiB)`,
+  );
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

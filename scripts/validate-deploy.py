@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Checks of the deploy files that no schema can express, run by scripts/validate-deploy.sh.
+
+  split <rendered.yaml> <dir>   core kinds to <dir>/core.yaml, each CRD document to <dir>/<schema>/<n>.json
+  rules <rendered.yaml>         the rules of one rendered overlay (autoscaling, grace periods, secrets, selectors)
+  compose <docker-compose.yml>  the rules of the compose file (scalable workers, start order, pinned images)
+
+Every finding is printed; the exit code is 1 if there was one.
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+SERVICES = ("orders", "inventory", "payments", "shipping")
+# Custom resources we validate against schemas committed in deploy/schemas (written from the CRDs).
+CRD_SCHEMAS = {
+    ("keda.sh/v1alpha1", "ScaledObject"): "keda-scaledobject",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor",
+}
+# Env vars that hold credentials: their value must come from a Secret, never from the manifest.
+SECRET_NAME = re.compile(r"(KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL)", re.I)
+# A container's drain (SHUTDOWN_GRACE_SECONDS) needs this much slack before the kubelet's SIGKILL.
+GRACE_MARGIN_SECONDS = 5
+
+findings: list[str] = []
+
+
+def fail(message: str) -> None:
+    findings.append(message)
+
+
+def load_all(path: str) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [doc for doc in yaml.safe_load_all(handle) if doc]
+
+
+def ident(doc: dict) -> str:
+    return f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+
+
+def is_core(api_version: str) -> bool:
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    return group == "" or "." not in group or group.endswith(".k8s.io")
+
+
+def split(rendered: str, out_dir: str) -> None:
+    out = Path(out_dir)
+    core = []
+    for index, doc in enumerate(load_all(rendered)):
+        key = (doc.get("apiVersion", ""), doc.get("kind", ""))
+        if key in CRD_SCHEMAS:
+            target = out / CRD_SCHEMAS[key]
+            target.mkdir(parents=True, exist_ok=True)
+            (target / f"{index:03d}.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        elif is_core(key[0]):
+            core.append(doc)
+        else:
+            fail(f"{ident(doc)}: {key[0]} has no schema in deploy/schemas; write one before using this kind")
+    (out / "core.yaml").write_text(yaml.safe_dump_all(core, sort_keys=False), encoding="utf-8")
+
+
+def pod_spec(doc: dict) -> dict:
+    return doc.get("spec", {}).get("template", {}).get("spec", {})
+
+
+def pod_labels(doc: dict) -> dict:
+    return doc.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    match = selector.get("matchLabels", selector)
+    return bool(match) and all(labels.get(k) == v for k, v in match.items())
+
+
+def seconds(value: object) -> float:
+    """Compose durations (`30s`, `1m30s`) and plain numbers, in seconds."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    total = 0.0
+    for amount, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", str(value)):
+        total += float(amount) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    return total
+
+
+def check_containers(doc: dict, config_keys: set[str]) -> None:
+    spec = pod_spec(doc)
+    if not spec.get("securityContext", {}).get("runAsNonRoot"):
+        fail(f"{ident(doc)}: pod securityContext.runAsNonRoot must be true")
+    for container in spec.get("containers", []):
+        where = f"{ident(doc)} container {container.get('name')}"
+        resources = container.get("resources", {})
+        for kind, keys in (("requests", ("cpu", "memory")), ("limits", ("memory",))):
+            missing = [k for k in keys if k not in resources.get(kind, {})]
+            if missing:
+                fail(f"{where}: resources.{kind} lacks {', '.join(missing)}")
+        if doc["kind"] == "Deployment":
+            for probe in ("livenessProbe", "readinessProbe"):
+                if probe not in container:
+                    fail(f"{where}: no {probe}")
+        for env in container.get("env", []):
+            if SECRET_NAME.search(env["name"]) and "secretKeyRef" not in env.get("valueFrom", {}):
+                fail(f"{where}: {env['name']} must come from a Secret (valueFrom.secretKeyRef)")
+    for key in config_keys:
+        if SECRET_NAME.search(key):
+            fail(f"ConfigMap key {key} looks like a credential: put it in the Secret")
+
+
+def rules(rendered: str) -> None:
+    docs = load_all(rendered)
+    by_kind: dict[str, list[dict]] = {}
+    for doc in docs:
+        by_kind.setdefault(doc["kind"], []).append(doc)
+    config_maps = by_kind.get("ConfigMap", [])
+    config = next((c["data"] for c in config_maps if c["metadata"]["name"].startswith("order-saga-config")), None)
+    release = next((c["data"] for c in config_maps if c["metadata"]["name"].startswith("order-saga-release")), None)
+    if config is None or release is None:
+        fail("the order-saga-config and order-saga-release ConfigMaps must both be rendered")
+        return
+    versioned = config.get("WORKER_VERSIONING") == "true"
+    build_id = release.get("BUILD_ID", "")
+    grace = float(config.get("SHUTDOWN_GRACE_SECONDS", "0"))
+    config_keys = {k for c in config_maps for k in c.get("data", {})}
+
+    deployments = by_kind.get("Deployment", [])
+    workers = {}
+    for doc in deployments + by_kind.get("Job", []):
+        check_containers(doc, config_keys)
+    for doc in deployments:
+        args = pod_spec(doc)["containers"][0].get("args", [])
+        if args[:2] == ["worker", "--service"]:
+            workers[args[2]] = doc
+            termination = pod_spec(doc).get("terminationGracePeriodSeconds", 30)
+            if termination < grace + GRACE_MARGIN_SECONDS:
+                fail(f"{ident(doc)}: terminationGracePeriodSeconds {termination} < SHUTDOWN_GRACE_SECONDS {grace:g}"
+                     f" + {GRACE_MARGIN_SECONDS}: the kubelet would kill in-flight tasks")
+            image = pod_spec(doc)["containers"][0].get("image", "")
+            if versioned and not doc["metadata"]["name"].endswith(f"-{build_id}"):
+                fail(f"{ident(doc)}: with versioning on, worker Deployments are named after their build ({build_id})")
+            if versioned and not image.endswith(f":{build_id}"):
+                fail(f"{ident(doc)}: image {image} is not tagged with the build id {build_id}")
+    for service in SERVICES:
+        if service not in workers:
+            fail(f"no worker Deployment runs `worker --service {service}`")
+
+    scaled = {}
+    for so in by_kind.get("ScaledObject", []):
+        spec = so["spec"]
+        target = next((d for d in deployments if d["metadata"]["name"] == spec["scaleTargetRef"]["name"]), None)
+        if target is None:
+            fail(f"{ident(so)}: scaleTargetRef {spec['scaleTargetRef']['name']} is no rendered Deployment")
+            continue
+        service = next((s for s, d in workers.items() if d is target), None)
+        scaled[service] = so
+        if spec.get("minReplicaCount", 0) < 1:
+            fail(f"{ident(so)}: minReplicaCount must be >= 1 (an empty backlog can mean busy workers)")
+        if spec.get("maxReplicaCount", 100) < spec.get("minReplicaCount", 0):
+            fail(f"{ident(so)}: maxReplicaCount is below minReplicaCount")
+        for trigger in spec["triggers"]:
+            meta = trigger.get("metadata", {})
+            if trigger.get("type") != "temporal":
+                continue
+            if meta.get("endpoint") != config.get("TEMPORAL_ADDRESS"):
+                fail(f"{ident(so)}: endpoint {meta.get('endpoint')} != TEMPORAL_ADDRESS {config.get('TEMPORAL_ADDRESS')}")
+            if meta.get("namespace", "default") != config.get("TEMPORAL_NAMESPACE", "default"):
+                fail(f"{ident(so)}: namespace differs from TEMPORAL_NAMESPACE")
+            if meta.get("taskQueue") != service:
+                fail(f"{ident(so)}: taskQueue {meta.get('taskQueue')} is not the queue of its target ({service})")
+            if versioned:
+                expected = f"{config.get('WORKER_DEPLOYMENT_PREFIX', 'order-saga')}-{service}"
+                if meta.get("workerDeploymentName") != expected or meta.get("workerDeploymentBuildId") != build_id:
+                    fail(f"{ident(so)}: must watch worker deployment {expected} build {build_id}")
+            elif "workerDeploymentName" in meta or "workerDeploymentBuildId" in meta:
+                fail(f"{ident(so)}: versioning is off, yet it watches a worker deployment version")
+    for service, doc in workers.items():
+        if service not in scaled:
+            fail(f"{ident(doc)}: no ScaledObject scales it")
+        if not any(selects(p["spec"]["selector"], pod_labels(doc)) for p in by_kind.get("PodDisruptionBudget", [])):
+            fail(f"{ident(doc)}: no PodDisruptionBudget covers its pods")
+
+    templates = [pod_labels(d) for d in deployments]
+    for svc in by_kind.get("Service", []):
+        if not any(selects(svc["spec"].get("selector", {}), labels) for labels in templates):
+            fail(f"{ident(svc)}: its selector matches no pod")
+    for hpa in by_kind.get("HorizontalPodAutoscaler", []):
+        if not any(d["metadata"]["name"] == hpa["spec"]["scaleTargetRef"]["name"] for d in deployments):
+            fail(f"{ident(hpa)}: scaleTargetRef is no rendered Deployment")
+    policies = by_kind.get("NetworkPolicy", [])
+    if not any(p["spec"].get("podSelector") == {} and not p["spec"].get("ingress") for p in policies):
+        fail("no default-deny ingress NetworkPolicy")
+    for policy in policies:
+        for rule in policy["spec"].get("ingress", []):
+            if not rule.get("from") and not selects(policy["spec"]["podSelector"], {"app.kubernetes.io/component": "api"}):
+                fail(f"{ident(policy)}: opens ingress from anywhere to something other than the API")
+
+
+def compose(path: str) -> None:
+    with open(path, encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)
+    services = spec.get("services", {})
+    for name, service in services.items():
+        image = service.get("image", "")
+        if "build" not in service and (":" not in image or image.endswith(":latest")):
+            fail(f"compose {name}: image {image!r} must be pinned to a tag")
+        for dependency in service.get("depends_on", {}) or {}:
+            if dependency not in services:
+                fail(f"compose {name}: depends on unknown service {dependency}")
+    for service_name in SERVICES:
+        name = f"{service_name}-worker"
+        worker = services.get(name)
+        if worker is None:
+            fail(f"compose: no {name} service")
+            continue
+        if "container_name" in worker or worker.get("ports"):
+            fail(f"compose {name}: container_name or host ports stop `--scale {name}=N`")
+        if worker.get("command", [])[:3] != ["worker", "--service", service_name]:
+            fail(f"compose {name}: command must be `worker --service {service_name}`")
+        grace = float(worker.get("environment", {}).get("SHUTDOWN_GRACE_SECONDS", "20"))
+        if seconds(worker.get("stop_grace_period", "10s")) < grace + GRACE_MARGIN_SECONDS:
+            fail(f"compose {name}: stop_grace_period must exceed SHUTDOWN_GRACE_SECONDS ({grace:g}) + margin")
+        if "healthcheck" not in worker:
+            fail(f"compose {name}: no healthcheck")
+
+
+def main(argv: list[str]) -> int:
+    command, *args = argv
+    {"split": split, "rules": rules, "compose": compose}[command](*args)
+    for finding in findings:
+        print(f"  FAIL {finding}")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,138 @@
+/**
+ * The production topology as plain processes: the API, one worker each for orders, inventory and shipping, and
+ * several for payments, all in production mode (API keys on, worker versioning on, pre-bundled workflows).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../core/config.js';
+import { freePort } from '../../scripts/free-port.js';
+import { type RoleProcess, startRole } from './role-process.js';
+
+const run = promisify(execFile);
+
+/** Keys the topology's API accepts (production mode refuses to start without keys). */
+export const API_KEY = 'topology-client-key';
+export const ADMIN_KEY = 'topology-admin-key';
+
+/** A worker process of the topology and the ports it serves its metrics on. */
+export interface WorkerProcess extends RoleProcess {
+  service: string;
+  metricsUrl: string;
+  sdkMetricsUrl: string;
+}
+
+/** Every process of a running topology. */
+export interface Topology {
+  buildId: string;
+  apiUrl: string;
+  api: RoleProcess;
+  workers: WorkerProcess[];
+  stop(): Promise<void>;
+}
+
+/** Options: where Temporal and Postgres are, how many payments workers, extra env per service. */
+export interface TopologyOptions {
+  temporalAddress: string;
+  databaseUrl: string;
+  paymentsWorkers: number;
+  serviceEnv?: Record<string, Record<string, string>>;
+}
+
+/** Bundles the workflows with the image's build step (`scripts/bundle-workflows.ts`); returns the bundle path. */
+export async function buildWorkflowBundle(): Promise<string> {
+  const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'topology-bundle-')), 'workflows.js');
+  await run(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', '--out', out], {
+    cwd: PROJECT_ROOT,
+  });
+  return out;
+}
+
+/** Runs a one-shot role (migrate, seed, promote) to completion; throws with its output on a non-zero exit. */
+export async function runOnce(role: string, args: string[], env: Record<string, string>): Promise<string[]> {
+  const proc = startRole(role, role, args, env);
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`${role} exited with ${code}:\n${proc.lines.join('\n')}`);
+  return proc.lines;
+}
+
+/** The environment every process shares, as a container's env would carry it. */
+export function productionEnv(
+  options: TopologyOptions,
+  buildId: string,
+  bundle: string,
+): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_POOL_SIZE: '4',
+    API_KEYS: API_KEY,
+    ADMIN_API_KEYS: ADMIN_KEY,
+    WORKER_BUILD_ID: buildId,
+    WORKFLOW_BUNDLE_PATH: bundle,
+    SHUTDOWN_GRACE_SECONDS: '15',
+  };
+}
+
+/** Starts the workers, promotes their build (versioning is on in production), then starts the API. */
+export async function startTopology(options: TopologyOptions): Promise<Topology> {
+  const buildId = `topology-${Date.now().toString(36)}`;
+  const env = productionEnv(options, buildId, await buildWorkflowBundle());
+  const services = ['orders', 'inventory', 'shipping', ...Array(options.paymentsWorkers).fill('payments')];
+  const workers: WorkerProcess[] = [];
+  let paymentsIndex = 0;
+  const stopAll = async () => {
+    await Promise.all([...workers, ...(api ? [api] : [])].map((proc) => proc.stop('SIGTERM')));
+  };
+  let api: RoleProcess | undefined;
+  try {
+    for (const service of services) {
+      const [httpPort, sdkPort] = [await freePort(), await freePort()];
+      const name = service === 'payments' ? `payments-${++paymentsIndex}` : service;
+      const proc = startRole(name, 'worker', ['--service', service], {
+        ...env,
+        ...options.serviceEnv?.[service],
+        WORKER_HTTP_PORT: String(httpPort),
+        TEMPORAL_METRICS_PORT: String(sdkPort),
+      });
+      workers.push({
+        ...proc,
+        service,
+        metricsUrl: `http://127.0.0.1:${httpPort}/metrics`,
+        sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
+      });
+    }
+    await Promise.all(
+      workers.map((w) => w.waitForLine((line) => line.includes('"workers polling"'), 90_000)),
+    );
+    // With versioning on, a new build gets no task until it is current: the deploy pipeline's promote step.
+    await runOnce('promote', ['--build-id', buildId], env);
+    const port = await freePort();
+    api = startRole('api', 'api', [], { ...env, HOST: '127.0.0.1', PORT: String(port) });
+    const apiUrl = `http://127.0.0.1:${port}`;
+    await waitReady(`${apiUrl}/readyz`, api, 60_000);
+    const started = api;
+    return { buildId, apiUrl, api: started, workers, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function waitReady(url: string, proc: RoleProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(url).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited:\n${proc.lines.join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms (last ${status})`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
