@@ -1,9 +1,42 @@
 /** Activities of the orders service: the order row and its status, written in saga order. */
 import { log } from '@temporalio/activity';
 import { and, eq, lt } from 'drizzle-orm';
-import type { CreateOrderRecordInput, OrdersActivities, SetOrderStatusInput } from '../contracts/orders.js';
+import { OUT_OF_STOCK, UNKNOWN_SKU } from '../contracts/inventory.js';
+import type {
+  CreateOrderRecordInput,
+  OrderStatus,
+  OrdersActivities,
+  SetOrderStatusInput,
+} from '../contracts/orders.js';
+import { PAYMENT_DECLINED } from '../contracts/payments.js';
+import { ADDRESS_UNDELIVERABLE } from '../contracts/shipping.js';
+import { type OrderOutcome, recordSagaEvent } from '../core/saga-events.js';
 import type { Database } from '../db/client.js';
 import { orders } from '../db/schema/orders.js';
+
+/** Failure code of a reason no pattern below knows; keeps the `reason` metric label bounded. */
+export const OTHER_FAILURE = 'other';
+
+/** Business failure codes recognised from the reason text the saga records (it passes no code to the row). */
+const FAILURE_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  [/^out of stock\b/i, OUT_OF_STOCK],
+  [/^unknown SKU\b/i, UNKNOWN_SKU],
+  [/\bdeclined\b/i, PAYMENT_DECLINED],
+  [/\b(undeliverable|does not deliver)\b/i, ADDRESS_UNDELIVERABLE],
+];
+
+/** The bounded failure code (`OutOfStock`, `PaymentDeclined`, ..., `other`) of a failure reason. */
+export function failureCodeOf(reason: string | null | undefined): string {
+  if (!reason) return OTHER_FAILURE;
+  return FAILURE_PATTERNS.find(([pattern]) => pattern.test(reason))?.[1] ?? OTHER_FAILURE;
+}
+
+/** Outcome of each terminal status; other statuses end nothing. */
+const OUTCOME_OF: Partial<Record<OrderStatus, OrderOutcome>> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+};
 
 /** What the orders activities need. */
 export interface OrdersActivityDeps {
@@ -29,6 +62,8 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
         // The saga may retry this after a crash; the first row wins and keeps any later status.
         .onConflictDoNothing({ target: orders.orderId })
         .returning({ orderId: orders.orderId });
+      // Only the insert that created the row counts the order as started: a retry inserts nothing.
+      if (inserted.length > 0) recordSagaEvent({ kind: 'orderStarted', orderId: input.orderId });
       log.info('order record written', { orderId: input.orderId, changed: inserted.length > 0 });
     },
 
@@ -43,8 +78,20 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
         })
         // A retry delivered after a newer status carries a lower seq and must not move the order back.
         .where(and(eq(orders.orderId, input.orderId), lt(orders.statusSeq, input.seq)))
-        .returning({ orderId: orders.orderId });
-      if (updated.length > 0) {
+        .returning({ orderId: orders.orderId, createdAt: orders.createdAt });
+      const row = updated[0];
+      if (row) {
+        // The one write that made the order terminal: a repeated or stale write updates nothing.
+        const outcome = OUTCOME_OF[input.status];
+        if (outcome) {
+          recordSagaEvent({
+            kind: 'orderFinished',
+            orderId: input.orderId,
+            outcome,
+            reason: outcome === 'failed' ? failureCodeOf(input.failureReason) : null,
+            durationSeconds: Math.max(0, (Date.now() - row.createdAt.getTime()) / 1000),
+          });
+        }
         log.info('order status set', { orderId: input.orderId, status: input.status, seq: input.seq });
         return;
       }

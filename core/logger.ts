@@ -1,8 +1,8 @@
-/** Structured JSON logs (pino) with the service name on every line and secrets redacted. */
+/** Structured JSON logs (pino) with the service name on every line, readable errors and secrets redacted. */
 import { type Logger, pino } from 'pino';
 
-/** Paths never written to logs, wherever they appear in a logged object. */
-const REDACTED_PATHS = [
+/** Paths never written to logs, wherever they appear in a logged object (tokens, keys, customers' addresses). */
+export const REDACTED_PATHS = [
   'paymentToken',
   '*.paymentToken',
   'payment.token',
@@ -11,16 +11,50 @@ const REDACTED_PATHS = [
   '*.authorization',
   'headers.authorization',
   'apiKey',
+  'shippingAddress',
+  '*.shippingAddress',
+  // Activity and workflow inputs, should any SDK line carry them: they hold tokens and addresses.
+  'args',
+  '*.args',
+  'input',
+  '*.input',
 ];
 
 export type { Logger };
 
-/** Root logger of a process; `service` names the process role (api, worker:payments, dev). */
-export function createLogger(service: string, level: string): Logger {
-  return pino({
+/** An error as a plain object: class, message, stack, cause, and a Temporal failure's type and retryability. */
+export function serializeError(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const serialized = pino.stdSerializers.errWithCause(value) as unknown as Record<string, unknown>;
+  const failure = value as Error & { type?: unknown; nonRetryable?: unknown };
+  // pino's `type` is the class name; a Temporal ApplicationFailure's own `type` is the business failure.
+  if (typeof failure.type === 'string') serialized.failureType = failure.type;
+  if (typeof failure.nonRetryable === 'boolean') serialized.nonRetryable = failure.nonRetryable;
+  return serialized;
+}
+
+/**
+ * Root logger of a process; `service` names the process role (api, worker:payments, dev). A line that names
+ * its own `service` (an activity's) or a child logger bound to one keeps that one, so no line has two.
+ */
+export function createLogger(service: string, level: string, destination?: pino.DestinationStream): Logger {
+  const boundService = new WeakMap<object, boolean>();
+  const hasServiceBinding = (instance: Logger): boolean => {
+    let bound = boundService.get(instance);
+    if (bound === undefined) {
+      bound = 'service' in instance.bindings();
+      boundService.set(instance, bound);
+    }
+    return bound;
+  };
+  const options: pino.LoggerOptions = {
     level,
-    base: { service },
+    base: null,
+    mixin: (line, _level, instance) =>
+      'service' in line || hasServiceBinding(instance as Logger) ? {} : { service },
+    serializers: { err: serializeError, error: serializeError },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

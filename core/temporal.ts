@@ -1,6 +1,7 @@
 /** Temporal connections for clients and workers, and the worker runtime wired to our pino logs. */
 import { Client, Connection } from '@temporalio/client';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { type ServiceName, TASK_QUEUES } from '../contracts/services.js';
 import type { AppConfig } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -21,15 +22,30 @@ export function temporalLoggerFrom(logger: Logger): TemporalLogger {
   };
 }
 
-/** Workflow and activity log metadata carries the ids operators search by. */
-function normaliseMeta(meta: LogMetadata | undefined): Record<string, unknown> {
+/** The service whose task queue a line comes from, for SDK lines that carry only the queue. */
+const SERVICE_OF_QUEUE = new Map<unknown, ServiceName>(
+  Object.entries(TASK_QUEUES).map(([service, queue]) => [queue, service as ServiceName]),
+);
+
+/**
+ * Workflow and activity log metadata carries the ids operators search by (`service`, `orderId`, `workflowId`);
+ * an error passed as the metadata itself goes under `err`, and the activity task token (a capability) is dropped.
+ */
+export function normaliseMeta(meta: LogMetadata | Error | undefined): Record<string, unknown> {
   if (!meta) return {};
-  const { workflowId, ...rest } = meta as Record<string, unknown>;
+  if (meta instanceof Error) return { err: meta };
+  const { workflowId, taskToken: _capability, ...rest } = meta as Record<string, unknown>;
   const orderId =
     typeof workflowId === 'string' && workflowId.startsWith('order-')
       ? workflowId.slice('order-'.length)
       : undefined;
-  return { ...rest, ...(workflowId ? { workflowId } : {}), ...(orderId && !rest.orderId ? { orderId } : {}) };
+  const service = rest.service ?? SERVICE_OF_QUEUE.get(rest.taskQueue);
+  return {
+    ...rest,
+    ...(service ? { service } : {}),
+    ...(workflowId ? { workflowId } : {}),
+    ...(orderId && !rest.orderId ? { orderId } : {}),
+  };
 }
 
 /** Opens a gRPC connection to Temporal; rejects if the server cannot be reached. */

@@ -5,10 +5,12 @@ import { createApp } from '../api/app.js';
 import { SERVICE_NAMES } from '../contracts/services.js';
 import { loadConfig, PROJECT_ROOT } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
+import { formatAddress, loadObservabilityConfig } from '../core/observability-config.js';
 import { connectTemporal, createTemporalClient } from '../core/temporal.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { seedCatalog } from '../db/seed.js';
+import { createProcessRegistry } from '../workers/metrics.js';
 import { startWorkers } from '../workers/worker-host.js';
 import { type DevServer, startDevServer } from './dev-server.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
@@ -75,7 +77,17 @@ async function main(): Promise<void> {
   await seedCatalog(database.db);
   logger.info({ driver: database.driver }, 'database migrated and seeded');
 
-  const workers = await startWorkers({ services: [...SERVICE_NAMES], config, logger, db: database.db });
+  // One registry for the whole process: the API's /metrics shows HTTP, saga and Node.js metrics together.
+  const registry = createProcessRegistry();
+  const { temporalMetrics } = loadObservabilityConfig(SERVICE_NAMES);
+  const workers = await startWorkers({
+    services: [...SERVICE_NAMES],
+    config,
+    logger,
+    db: database.db,
+    registry,
+    temporalMetrics,
+  });
   cleanups.push(() => workers.shutdown());
   workers.done.catch((err) => {
     logger.error({ err }, 'a worker failed');
@@ -90,6 +102,7 @@ async function main(): Promise<void> {
     pingDatabase: () => database.ping(),
     auth: config.auth,
     logger: logger.child({ service: 'api' }),
+    registry,
   });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
   await new Promise<void>((resolve, reject) => {
@@ -109,6 +122,7 @@ async function main(): Promise<void> {
     `  API docs       ${api}/docs  (OpenAPI: ${api}/openapi.json)`,
     `  Temporal UI    ${ui}`,
     `  Metrics        ${api}/metrics`,
+    `  SDK metrics    ${temporalMetrics ? `http://${formatAddress(temporalMetrics)}/metrics` : 'off (TEMPORAL_METRICS_PORT=0)'}`,
     `  Database       ${database.driver === 'pglite' ? `PGlite in ${path.relative(PROJECT_ROOT, config.database.pgliteDir)}` : 'Postgres (DATABASE_URL)'}`,
     `  Auth           ${config.auth.enabled ? 'on (API_KEYS / ADMIN_API_KEYS)' : 'OFF — no API keys configured (dev mode)'}`,
     '  Stop with Ctrl-C',

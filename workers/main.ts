@@ -1,10 +1,13 @@
-/** Worker process entry: `worker --service payments` (one or several, or `all`). */
+/** Worker process entry: `worker --service payments` (one or several, or `all`), with /metrics, /healthz, /readyz. */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
+import { loadObservabilityConfig } from '../core/observability-config.js';
 import { openDatabase } from '../db/client.js';
+import { startWorkerHttpServer, workerReadiness } from './health-server.js';
+import { createProcessRegistry } from './metrics.js';
 import { parseServiceList } from './registry.js';
-import { startWorkers } from './worker-host.js';
+import { startWorkers, type WorkerHost } from './worker-host.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -15,6 +18,7 @@ async function main(): Promise<void> {
   });
   const config = loadConfig();
   const services = parseServiceList(values.service ?? 'all');
+  const observability = loadObservabilityConfig(services);
   const logger = createLogger(`worker:${services.join('+')}`, config.logLevel);
   if (!config.database.url && services.length < 4) {
     logger.warn(
@@ -26,21 +30,46 @@ async function main(): Promise<void> {
     pgliteDir: config.database.pgliteDir,
     poolSize: config.database.poolSize,
   });
-  const host = await startWorkers({
-    services,
-    config,
-    logger,
-    db: database.db,
-    ...(values['workflow-bundle'] ? { workflowBundlePath: values['workflow-bundle'] } : {}),
+  const registry = createProcessRegistry();
+  // Listening first: a taken port fails the start before any task is polled; not ready until the workers run.
+  let host: WorkerHost | undefined;
+  const http = await startWorkerHttpServer({
+    ...observability.workerHttp,
+    registry,
+    readiness: () =>
+      workerReadiness(host?.states() ?? Object.fromEntries(services.map((s) => [s, 'STARTING'])), () =>
+        database.ping(),
+      ),
   });
+  logger.info({ url: http.url, endpoints: ['/metrics', '/healthz', '/readyz'] }, 'worker http server');
+  try {
+    host = await startWorkers({
+      services,
+      config,
+      logger,
+      db: database.db,
+      registry,
+      temporalMetrics: observability.temporalMetrics,
+      ...(values['workflow-bundle'] ? { workflowBundlePath: values['workflow-bundle'] } : {}),
+    });
+  } catch (err) {
+    await http.close();
+    await database.close();
+    throw err;
+  }
+  const running = host;
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: draining in-flight tasks');
-    void host.shutdown();
+    void running.shutdown();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await host.done;
-  await database.close();
+  try {
+    await running.done;
+  } finally {
+    await http.close();
+    await database.close();
+  }
   logger.info('workers stopped');
 }
 

@@ -1,41 +1,91 @@
 /** Runs the workers of several services in one process and drains them together on shutdown. */
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime, type State } from '@temporalio/worker';
+import { Registry } from 'prom-client';
 import type { ServiceName } from '../contracts/services.js';
 import type { AppConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { formatAddress, type ListenAddress } from '../core/observability-config.js';
 import { temporalLoggerFrom } from '../core/temporal.js';
 import type { Database } from '../db/client.js';
+import { activityMetricsInterceptor } from './activity-metrics-interceptor.js';
+import { sagaMetricsIn } from './metrics.js';
 import { SERVICE_WORKERS } from './registry.js';
 import { createServiceWorker } from './service-worker.js';
 
 let runtimeInstalled = false;
 
-/** Installs the SDK runtime once per process, logging through pino; signals are handled by our entry points. */
-export function installWorkerRuntime(logger: Logger): void {
-  if (runtimeInstalled) return;
-  Runtime.install({ logger: temporalLoggerFrom(logger), shutdownSignals: [] });
-  runtimeInstalled = true;
+/** What the process-wide SDK runtime is installed with. */
+export interface WorkerRuntimeOptions {
+  /** Where the SDK serves its own worker metrics in Prometheus format; omit or null for none. */
+  temporalMetrics?: ListenAddress | null;
 }
 
+/**
+ * Installs the SDK runtime once per process, logging through pino and, if asked, exporting the SDK's worker
+ * metrics (slots, poll and schedule-to-start latency, sticky cache) with Prometheus names; signals are ours.
+ */
+export function installWorkerRuntime(logger: Logger, options: WorkerRuntimeOptions = {}): void {
+  if (runtimeInstalled) {
+    if (options.temporalMetrics)
+      logger.warn('SDK runtime already installed: its metrics exporter is unchanged');
+    return;
+  }
+  const metrics = options.temporalMetrics;
+  try {
+    Runtime.install({
+      logger: temporalLoggerFrom(logger),
+      shutdownSignals: [],
+      ...(metrics ? { telemetryOptions: { metrics: { prometheus: prometheusExporter(metrics) } } } : {}),
+    });
+  } catch (err) {
+    if (!metrics) throw err;
+    const reason = (err as Error).message;
+    throw new Error(
+      `${reason} (Temporal SDK metrics on ${formatAddress(metrics)}: set TEMPORAL_METRICS_PORT to a free port, or 0 for none)`,
+    );
+  }
+  runtimeInstalled = true;
+  if (metrics) logger.info({ url: `http://${formatAddress(metrics)}/metrics` }, 'temporal sdk metrics');
+}
+
+/** The SDK's Prometheus exporter with Prometheus naming: `_total` counters, `_seconds` durations. */
+function prometheusExporter(address: ListenAddress) {
+  return {
+    bindAddress: formatAddress(address),
+    countersTotalSuffix: true,
+    unitSuffix: true,
+    useSecondsForDurations: true,
+  };
+}
+
+/** The workers of one process, run and drained together. */
 export interface WorkerHost {
   /** Resolves when every worker has stopped; rejects if one fails. */
   done: Promise<void>;
   /** Stops polling, lets in-flight tasks finish (up to the grace time), then closes the connection. */
   shutdown(): Promise<void>;
+  /** State of each service's worker (`RUNNING` once polling); readiness needs all of them running. */
+  states(): Partial<Record<ServiceName, State>>;
 }
 
+/** Which services to run, on what, and where their metrics go. */
 export interface StartWorkersOptions {
   services: ServiceName[];
   config: AppConfig;
   logger: Logger;
   db: Database;
   workflowBundlePath?: string;
+  /** Registry the saga metrics go to (the process's /metrics); a private one when omitted. */
+  registry?: Registry;
+  /** Where the SDK serves its own metrics; only the first host of a process installs the runtime. */
+  temporalMetrics?: ListenAddress | null;
 }
 
-/** Connects to Temporal and starts one worker per requested service. */
+/** Connects to Temporal and starts one worker per requested service, each measured by the activity interceptor. */
 export async function startWorkers(options: StartWorkersOptions): Promise<WorkerHost> {
   const { services, config, logger, db, workflowBundlePath } = options;
-  installWorkerRuntime(logger);
+  installWorkerRuntime(logger, { temporalMetrics: options.temporalMetrics ?? null });
+  const metrics = sagaMetricsIn(options.registry ?? new Registry());
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const created = await Promise.allSettled(
     services.map((service) =>
@@ -44,6 +94,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
         config,
         deps: { db },
         ...(workflowBundlePath ? { workflowBundlePath } : {}),
+        overrides: { interceptors: { activity: [activityMetricsInterceptor(service, metrics)] } },
       }),
     ),
   );
@@ -76,5 +127,6 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       throw err;
     },
   );
-  return { done, shutdown };
+  const states = () => Object.fromEntries(services.map((service, i) => [service, workers[i]?.getState()]));
+  return { done, shutdown, states };
 }

@@ -1,0 +1,115 @@
+/** Runs a real Prometheus for the observability check: config from the committed one, process, HTTP query API. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import type { Sample } from './observability-compare.js';
+
+interface ScrapeConfig {
+  job_name: string;
+  static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
+  [key: string]: unknown;
+}
+
+/**
+ * The committed scrape config with every target that runs here re-pointed (`from` → `to`), targets that do not run
+ * here dropped (and jobs left empty with them), and a short scrape interval so a check needs seconds, not minutes.
+ */
+export function prometheusConfigFor(
+  committedPath: string,
+  targets: Record<string, string>,
+  scrapeInterval = '1s',
+): string {
+  const config = parse(readFileSync(committedPath, 'utf8')) as {
+    global?: Record<string, unknown>;
+    scrape_configs: ScrapeConfig[];
+  };
+  config.global = { ...config.global, scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval };
+  const jobs = config.scrape_configs
+    .map((job) => ({
+      ...job,
+      static_configs: (job.static_configs ?? [])
+        .map((group) => ({
+          ...group,
+          targets: group.targets.flatMap((t) => (targets[t] ? [targets[t]] : [])),
+        }))
+        .filter((group) => group.targets.length > 0),
+    }))
+    .filter((job) => job.static_configs.length > 0);
+  config.scrape_configs = jobs;
+  const kept = jobs.flatMap((job) => job.static_configs.flatMap((g) => g.targets));
+  const missing = Object.values(targets).filter((target) => !kept.includes(target));
+  if (missing.length > 0)
+    throw new Error(`the committed scrape config has no target for ${missing.join(', ')}`);
+  return stringify(config);
+}
+
+/** A Prometheus server started by this script. */
+export interface PrometheusServer {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `prometheus` and resolves once `/-/ready` answers. */
+export async function startPrometheus(options: {
+  binary: string;
+  configPath: string;
+  dataDir: string;
+  port: number;
+  logFile: string;
+}): Promise<PrometheusServer> {
+  const url = `http://127.0.0.1:${options.port}`;
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(
+    options.binary,
+    [
+      `--config.file=${options.configPath}`,
+      `--storage.tsdb.path=${options.dataDir}`,
+      `--web.listen-address=127.0.0.1:${options.port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', log, log] },
+  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`prometheus exited with ${child.exitCode}; see ${options.logFile}`);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { url, process: child, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus not ready at ${url}; see ${options.logFile}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+interface QueryAnswer {
+  status: 'success' | 'error';
+  error?: string;
+  data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+}
+
+/** Evaluates an instant PromQL query through the HTTP API; throws on a query error. */
+export async function queryPrometheus(url: string, expr: string): Promise<Sample[]> {
+  const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
+  const answer = (await response.json()) as QueryAnswer;
+  if (answer.status !== 'success' || !answer.data)
+    throw new Error(`query ${expr}: ${answer.error ?? 'failed'}`);
+  if (answer.data.resultType !== 'vector') throw new Error(`query ${expr}: got a ${answer.data.resultType}`);
+  return answer.data.result.map(({ metric, value }) => {
+    const { __name__: name = '', ...labels } = metric;
+    return { name, labels, value: Number(value[1]) };
+  });
+}

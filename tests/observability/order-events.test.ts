@@ -1,0 +1,102 @@
+/** The orders activities report an order started or finished only from the write that made it so, never twice. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrdersActivities, failureCodeOf } from '../../activities/orders.js';
+import { requestCharge } from '../../activities/providers/payment-provider.js';
+import { requestBooking } from '../../activities/providers/shipping-carrier.js';
+import { type SagaEvent, withSagaEventSink } from '../../core/saga-events.js';
+import { runActivity, uniqueId } from '../activities/helpers.js';
+import { createTestDatabase, DATABASE_HOOK_TIMEOUT_MS, type TestDatabase } from '../support/database.js';
+
+let handle: TestDatabase;
+let activities: ReturnType<typeof createOrdersActivities>;
+
+beforeAll(async () => {
+  handle = await createTestDatabase('pglite');
+  activities = createOrdersActivities({ db: handle.db });
+}, DATABASE_HOOK_TIMEOUT_MS);
+afterAll(async () => {
+  await handle?.close();
+}, DATABASE_HOOK_TIMEOUT_MS);
+
+/** Runs `calls` with a sink bound, as the worker's interceptor does, and returns what they reported. */
+async function eventsOf(calls: () => Promise<void>): Promise<SagaEvent[]> {
+  const events: SagaEvent[] = [];
+  await withSagaEventSink({ record: (event) => events.push(event) }, calls);
+  return events;
+}
+
+const record = (orderId: string) =>
+  runActivity(activities.createOrderRecord, {
+    orderId,
+    customerId: 'cust-1',
+    items: [{ sku: 'MUG-RED', quantity: 1, unitPriceCents: 1299 }],
+    totalCents: 1299,
+    createdAt: new Date(Date.now() - 2_000).toISOString(),
+  });
+
+describe('order events', () => {
+  it('counts an order as started once, however often its row is written', async () => {
+    const orderId = uniqueId('ord');
+    const events = await eventsOf(async () => {
+      await record(orderId);
+      await record(orderId);
+    });
+    expect(events).toEqual([{ kind: 'orderStarted', orderId }]);
+  });
+
+  it('counts an order as finished only on the write that made it terminal, with its bounded reason', async () => {
+    const orderId = uniqueId('ord');
+    await record(orderId);
+    const events = await eventsOf(async () => {
+      await runActivity(activities.setOrderStatus, { orderId, status: 'RESERVING', seq: 1 });
+      await runActivity(activities.setOrderStatus, { orderId, status: 'COMPENSATING', seq: 2 });
+      const failed = { orderId, status: 'FAILED' as const, seq: 3, failureReason: 'card declined' };
+      await runActivity(activities.setOrderStatus, failed);
+      await runActivity(activities.setOrderStatus, failed);
+    });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      kind: 'orderFinished',
+      orderId,
+      outcome: 'failed',
+      reason: 'PaymentDeclined',
+    });
+    const duration = (events[0] as { durationSeconds: number }).durationSeconds;
+    expect(duration).toBeGreaterThanOrEqual(2);
+    expect(duration).toBeLessThan(60);
+  });
+
+  it('gives completed and cancelled orders no reason', async () => {
+    const [done, cancelled] = [uniqueId('ord'), uniqueId('ord')];
+    await record(done);
+    await record(cancelled);
+    const events = await eventsOf(async () => {
+      await runActivity(activities.setOrderStatus, { orderId: done, status: 'COMPLETED', seq: 5 });
+      await runActivity(activities.setOrderStatus, { orderId: cancelled, status: 'CANCELLED', seq: 4 });
+    });
+    expect(events.map((e) => e.kind === 'orderFinished' && [e.outcome, e.reason])).toEqual([
+      ['completed', null],
+      ['cancelled', null],
+    ]);
+  });
+});
+
+describe('failure codes', () => {
+  it('maps the reasons the services really give to bounded codes, anything else to "other"', () => {
+    const declined = requestCharge({
+      idempotencyKey: 'o',
+      amountCents: 1,
+      token: 'tok_declined',
+      attempt: 1,
+    });
+    const undeliverable = requestBooking({ idempotencyKey: 'o', country: 'XX' });
+    expect(declined.outcome === 'declined' && failureCodeOf(declined.reason)).toBe('PaymentDeclined');
+    expect(undeliverable.outcome === 'undeliverable' && failureCodeOf(undeliverable.reason)).toBe(
+      'AddressUndeliverable',
+    );
+    expect(failureCodeOf('out of stock: SKU LIMITED-1 requested 4, available 3')).toBe('OutOfStock');
+    expect(failureCodeOf('unknown SKU NOPE (order o requested 1)')).toBe('UnknownSku');
+    expect(failureCodeOf('order o has no active reservation to commit (RELEASED)')).toBe('other');
+    expect(failureCodeOf(null)).toBe('other');
+  });
+});

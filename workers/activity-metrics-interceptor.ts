@@ -1,0 +1,79 @@
+/** Activity interceptor of every worker: times each attempt, counts failures and compensations, binds the event sink. */
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { InventoryActivities } from '../contracts/inventory.js';
+import type { PaymentsActivities } from '../contracts/payments.js';
+import type { ServiceName } from '../contracts/services.js';
+import type { ShippingActivities } from '../contracts/shipping.js';
+import { withSagaEventSink } from '../core/saga-events.js';
+import { type SagaMetrics, sagaEventMetrics } from './metrics.js';
+
+type ActivityName = keyof InventoryActivities | keyof PaymentsActivities | keyof ShippingActivities;
+
+/** Activities that undo a saga step; the saga runs them in reverse and retries them until they succeed. */
+export const COMPENSATION_ACTIVITIES: ReadonlySet<string> = new Set<ActivityName>([
+  'releaseStock',
+  'refundPayment',
+  'cancelShipment',
+]);
+
+/** Whether Temporal retries an attempt that threw `error` (a non-retryable ApplicationFailure ends the activity). */
+function isRetryable(error: unknown): boolean {
+  return !(error instanceof ApplicationFailure && error.nonRetryable);
+}
+
+/** A bounded name for an error: the business failure type, else the error class. */
+function errorType(error: unknown): string {
+  if (error instanceof ApplicationFailure) return error.type ?? 'ApplicationFailure';
+  return error instanceof Error ? error.name : 'unknown';
+}
+
+/** False only for a result that says its work had already been done (a retry after a lost completion). */
+function tookEffect(result: unknown): boolean {
+  return (result as { changed?: unknown } | null)?.changed !== false;
+}
+
+/**
+ * Measures every activity attempt of one service's worker. Each attempt is observed exactly once, after it ran,
+ * in the process that ran it; activities never replay, so nothing here can count twice for one attempt.
+ */
+export function activityMetricsInterceptor(
+  service: ServiceName,
+  metrics: SagaMetrics,
+): ActivityInterceptorsFactory {
+  const events = sagaEventMetrics(metrics);
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const activity = ctx.info.activityType;
+        const compensation = COMPENSATION_ACTIVITIES.has(activity);
+        const started = process.hrtime.bigint();
+        const observe = (outcome: 'success' | 'failure' | 'cancelled') =>
+          metrics.activityDuration.observe(
+            { service, activity, outcome },
+            Number(process.hrtime.bigint() - started) / 1e9,
+          );
+        try {
+          const result = await withSagaEventSink(events, () => next(input));
+          observe('success');
+          if (compensation && tookEffect(result)) metrics.compensations.inc({ service, activity });
+          return result;
+        } catch (error) {
+          if (error instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
+            observe('cancelled');
+            throw error;
+          }
+          observe('failure');
+          metrics.activityFailures.inc({
+            service,
+            activity,
+            retryable: String(isRetryable(error)),
+            type: errorType(error),
+          });
+          if (compensation) metrics.compensationFailures.inc({ service, activity });
+          throw error;
+        }
+      },
+    },
+  });
+}

@@ -1,0 +1,94 @@
+/** The saga's business and step metrics (prom-client), registered once per registry; see docs/OBSERVABILITY.md. */
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { SagaEvent, SagaEventSink } from '../core/saga-events.js';
+
+/** Every saga metric a worker process exports. */
+export interface SagaMetrics {
+  ordersStarted: Counter;
+  ordersFinished: Counter<'outcome' | 'reason'>;
+  orderDuration: Histogram<'outcome'>;
+  activityDuration: Histogram<'service' | 'activity' | 'outcome'>;
+  activityFailures: Counter<'service' | 'activity' | 'retryable' | 'type'>;
+  compensations: Counter<'service' | 'activity'>;
+  compensationFailures: Counter<'service' | 'activity'>;
+}
+
+/** A registry for a process that has none yet, with Node.js process metrics (`process_*`, `nodejs_*`). */
+export function createProcessRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+const byRegistry = new WeakMap<Registry, SagaMetrics>();
+
+/** The saga metrics of `registry`, created on first use (a process may start its workers more than once). */
+export function sagaMetricsIn(registry: Registry): SagaMetrics {
+  const existing = byRegistry.get(registry);
+  if (existing) return existing;
+  const registers = [registry];
+  const metrics: SagaMetrics = {
+    ordersStarted: new Counter({
+      name: 'saga_orders_started_total',
+      help: 'Orders whose row the orders service created (a retried create is not counted)',
+      registers,
+    }),
+    ordersFinished: new Counter({
+      name: 'saga_orders_finished_total',
+      help: 'Orders that reached a terminal status, by outcome (completed, failed, cancelled) and failure reason',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    }),
+    orderDuration: new Histogram({
+      name: 'saga_order_duration_seconds',
+      help: 'Time from order acceptance to its terminal status, by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    }),
+    activityDuration: new Histogram({
+      name: 'saga_activity_duration_seconds',
+      help: 'Execution time of one activity attempt, by service, activity and outcome (success, failure, cancelled)',
+      labelNames: ['service', 'activity', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    activityFailures: new Counter({
+      name: 'saga_activity_failures_total',
+      help: 'Failed activity attempts, by service, activity, whether Temporal retries it, and error type',
+      labelNames: ['service', 'activity', 'retryable', 'type'],
+      registers,
+    }),
+    compensations: new Counter({
+      name: 'saga_compensations_total',
+      help: 'Compensations that took effect (a retry that finds its work done is not counted), by service and activity',
+      labelNames: ['service', 'activity'],
+      registers,
+    }),
+    compensationFailures: new Counter({
+      name: 'saga_compensation_failures_total',
+      help: 'Failed compensation attempts (each is retried until it succeeds), by service and activity',
+      labelNames: ['service', 'activity'],
+      registers,
+    }),
+  };
+  byRegistry.set(registry, metrics);
+  return metrics;
+}
+
+/** Turns the business events activities report into order metrics. */
+export function sagaEventMetrics(metrics: SagaMetrics): SagaEventSink {
+  return {
+    record(event: SagaEvent) {
+      if (event.kind === 'orderStarted') {
+        metrics.ordersStarted.inc();
+        return;
+      }
+      const labels = event.reason
+        ? { outcome: event.outcome, reason: event.reason }
+        : { outcome: event.outcome };
+      metrics.ordersFinished.inc(labels);
+      metrics.orderDuration.observe({ outcome: event.outcome }, event.durationSeconds);
+    },
+  };
+}
