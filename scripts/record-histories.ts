@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -31,8 +32,12 @@ import { freePort } from './free-port.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from './temporal-tools.mjs';
 
-/** Where the committed histories live; the replay test reads every file here. */
+/** Where the committed histories live, one folder per shape of the saga; the replay test reads them all. */
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'tests', 'histories');
+
+/** `--set <name>`: the folder this recording goes to, named for the saga's shape (keep older sets). */
+const { values: cli } = parseArgs({ options: { set: { type: 'string', default: 'local-bookkeeping' } } });
+const SET_DIR = path.join(HISTORIES_DIR, cli.set ?? 'local-bookkeeping');
 
 /** Every activity is slowed by this much while recording, so a cancel can land inside a chosen step. */
 const STEP_LATENCY_MS = 400;
@@ -132,7 +137,7 @@ async function main(): Promise<void> {
   });
   const connection = await Connection.connect({ address: devServer.address });
   const client = new Client({ connection });
-  mkdirSync(HISTORIES_DIR, { recursive: true });
+  mkdirSync(SET_DIR, { recursive: true });
   try {
     for (const scenario of SCENARIOS) {
       const input = orderInputFor(scenario);
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
       await scenario.during?.(saga);
       const result = await saga.result();
       const history = await saga.fetchHistory();
-      const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
+      const file = path.join(SET_DIR, `${scenario.name}.json`);
       writeFileSync(file, `${historyToJSON(history)}\n`);
       const events = history.events?.length ?? 0;
       console.log(

@@ -8,7 +8,9 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -33,9 +35,16 @@ import { SHIPPING_QUEUE } from '../contracts/shipping.js';
 import { type Compensation, CompensationStack } from './compensations.js';
 import { cancelOrderUpdate, getOrderQuery } from './definitions.js';
 import { initialOrderState, markStep, reasonOf } from './order-state.js';
-import { BOOKKEEPING_OPTIONS, COMPENSATION_OPTIONS, FORWARD_STEP_OPTIONS } from './policies.js';
+import {
+  BOOKKEEPING_OPTIONS,
+  COMPENSATION_OPTIONS,
+  FORWARD_STEP_OPTIONS,
+  LOCAL_BOOKKEEPING_OPTIONS,
+  LOCAL_BOOKKEEPING_PATCH,
+} from './policies.js';
 
-const orders = proxyActivities<OrdersActivities>({ ...BOOKKEEPING_OPTIONS, taskQueue: ORDERS_QUEUE });
+const remoteOrders = proxyActivities<OrdersActivities>({ ...BOOKKEEPING_OPTIONS, taskQueue: ORDERS_QUEUE });
+const localOrders = proxyLocalActivities<OrdersActivities>(LOCAL_BOOKKEEPING_OPTIONS);
 const inventory = proxyActivities<InventoryActivities>({
   ...FORWARD_STEP_OPTIONS,
   taskQueue: INVENTORY_QUEUE,
@@ -54,6 +63,9 @@ class CancelRequested extends Error {}
 /** Runs one order to a terminal state and returns its final view (business failures end in FAILED, not a throw). */
 export async function orderSaga(input: OrderInput): Promise<OrderState> {
   const state = initialOrderState(input, new Date().toISOString());
+  // The orders service's own writes run as local activities in this worker (fewer server round trips per order);
+  // runs started before this change keep their remote bookkeeping on replay.
+  const orders = patched(LOCAL_BOOKKEEPING_PATCH) ? localOrders : remoteOrders;
   const compensations = new CompensationStack();
   const { orderId } = input;
   let statusSeq = 0;

@@ -1,5 +1,5 @@
 /** Timeouts and retry policies of the saga's activities (pure constants, safe in workflow code). */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * Forward steps: transient errors (timeouts, resets, injected faults) retry with backoff and no attempt limit,
@@ -26,3 +26,16 @@ export const BOOKKEEPING_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 };
+
+/**
+ * The same bookkeeping as local activities in the orders worker (which hosts the saga): no round trip through the
+ * server per status write. Retries past `localRetryThreshold` back off with durable timers.
+ */
+export const LOCAL_BOOKKEEPING_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+};
+
+/** Patch id of the switch to local bookkeeping; runs started before it replay with remote bookkeeping. */
+export const LOCAL_BOOKKEEPING_PATCH = 'orders-local-bookkeeping';
