@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** How much trouble to inject: failure probability per attempt (0..1) and latency added to every attempt. */
 export interface FaultOptions {
   rate: number;
+  /** Probability that an attempt fails after the activity did its work, as if the worker died before reporting. */
+  afterRate?: number;
   latencyMs: number;
   /** Source of randomness in [0, 1); tests pass a fixed one. */
   random?: () => number;
@@ -14,8 +16,8 @@ export interface FaultOptions {
  * Error with probability `rate`, before the real activity runs. With no rate and no latency, returns the object as is.
  */
 export function withFaults<T extends object>(activities: T, options: FaultOptions): T {
-  const { rate, latencyMs, random = Math.random } = options;
-  if (rate <= 0 && latencyMs <= 0) return activities;
+  const { rate, afterRate = 0, latencyMs, random = Math.random } = options;
+  if (rate <= 0 && afterRate <= 0 && latencyMs <= 0) return activities;
   const wrapped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(activities)) {
     if (typeof value !== 'function') {
@@ -26,7 +28,9 @@ export function withFaults<T extends object>(activities: T, options: FaultOption
     wrapped[name] = async (...args: unknown[]) => {
       if (latencyMs > 0) await sleep(latencyMs);
       if (rate > 0 && random() < rate) throw new Error(`injected transient fault in ${name}`);
-      return activity(...args);
+      const result = await activity(...args);
+      if (afterRate > 0 && random() < afterRate) throw new Error(`injected lost completion in ${name}`);
+      return result;
     };
   }
   return wrapped as T;

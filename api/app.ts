@@ -12,6 +12,8 @@ import { createApiRegistry, httpMetrics, registerMetricsRoute } from './metrics.
 import { serveOpenApiDocument } from './openapi.js';
 import { OrdersGateway } from './orders-gateway.js';
 import { ProblemError, problemResponse } from './problem.js';
+import { requestContext, securityHeaders } from './request-context.js';
+import { type CodecServerDeps, registerCodecRoutes } from './routes/codec.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { documentOperationalRoutes } from './routes/operations-docs.js';
@@ -32,6 +34,8 @@ export interface ApiDeps {
   registry?: Registry;
   /** API-only settings (timeouts, Retry-After, cursor key); defaults when omitted. */
   settings?: Partial<ApiSettings>;
+  /** The codec server (`/codec/*`); omitted when encryption or codec access is off. */
+  codec?: CodecServerDeps;
 }
 
 /** Builds the API; tests call `app.request()` on it, the server entry serves it. */
@@ -41,6 +45,8 @@ export function createApp(deps: ApiDeps) {
   const gateway = new OrdersGateway(new TemporalCalls(deps.temporal, settings.temporalTimeoutMs), deps.db);
   const registry = deps.registry ?? createApiRegistry();
 
+  app.use('*', requestContext(deps.logger));
+  app.use('*', securityHeaders());
   app.use('*', httpMetrics(registry));
   app.use('/v1/*', shedLoad(settings.maxInFlight, settings.retryAfterSeconds));
   app.use('/v1/*', requireKey(deps.auth, 'client'));
@@ -51,10 +57,13 @@ export function createApp(deps: ApiDeps) {
     temporal: deps.temporal.connection as Connection,
     pingDatabase: deps.pingDatabase,
     retryAfterSeconds: settings.retryAfterSeconds,
+    exposeErrorDetails: settings.exposeErrorDetails,
+    logger: deps.logger,
   });
   registerOrderListRoute(app, deps.db, settings.cursorSecret);
   registerOrderRoutes(app, gateway);
   registerProductRoutes(app, deps.db, deps.auth);
+  if (deps.codec && deps.codec.settings.access !== 'off') registerCodecRoutes(app, deps.codec, deps.logger);
   documentOperationalRoutes(app);
   serveOpenApiDocument(app);
 

@@ -13,10 +13,14 @@ export interface AuthVariables {
   clientId: string;
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+/** SHA-256 of a key: keys are compared as digests of equal length, in constant time. */
+export const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** The key of an `Authorization: Bearer <key>` header, if that is what it holds. */
+export const bearerToken = (header: string | undefined) => /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
 
 /** Compares against every configured key without early exit, so timing does not reveal a match position. */
-function matches(candidate: Buffer, keys: Buffer[]): boolean {
+export function matches(candidate: Buffer, keys: Buffer[]): boolean {
   let found = false;
   for (const key of keys) found = timingSafeEqual(candidate, key) || found;
   return found;
@@ -39,8 +43,7 @@ export function requireKey(auth: AuthConfig, role: Role): MiddlewareHandler<{ Va
       c.set('clientId', 'anonymous');
       return next();
     }
-    const header = c.req.header('authorization') ?? '';
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const token = bearerToken(c.req.header('authorization'));
     const unauthorized = new ProblemError('unauthorized', 'Send `Authorization: Bearer <api key>`', {
       headers: { 'www-authenticate': 'Bearer' },
     });

@@ -5,6 +5,7 @@ import type { ZodError } from 'zod';
 import type { Logger } from '../core/logger.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { type FieldError, ProblemError, problemResponse } from './problem.js';
+import { requestIdOf } from './request-context.js';
 import { isTemporalUnavailable } from './temporal-calls.js';
 
 /** Lists every failing field of a zod error with its dotted path. */
@@ -29,7 +30,10 @@ export function validationProblem(result: { success: boolean; target: string; er
   });
 }
 
-/** The app's `onError`: known problems as they are, dependency outages as 503, anything else as a logged 500. */
+/**
+ * The app's `onError`: known problems as they are, dependency outages as 503, anything else as a logged 500. A 500
+ * never carries the error's message or stack (they go to the log, under the request id the client got).
+ */
 export function handleError(logger: Logger, retryAfterSeconds: number) {
   return (err: Error, c: Context): Response => {
     if (err instanceof ProblemError) return problemResponse(c, err);
@@ -47,7 +51,10 @@ export function handleError(logger: Logger, retryAfterSeconds: number) {
     }
     const headers = { 'retry-after': String(retryAfterSeconds) };
     if (isTemporalUnavailable(err)) {
-      logger.warn({ err: { message: err.message }, path: c.req.path }, 'temporal unavailable');
+      logger.warn(
+        { err: { message: err.message }, path: c.req.path, requestId: requestIdOf(c) },
+        'temporal unavailable',
+      );
       return problemResponse(
         c,
         new ProblemError('temporal-unavailable', 'The workflow engine is unreachable; retry later', {
@@ -56,13 +63,19 @@ export function handleError(logger: Logger, retryAfterSeconds: number) {
       );
     }
     if (isDatabaseUnavailable(err)) {
-      logger.warn({ err: { message: err.message }, path: c.req.path }, 'database unavailable');
+      logger.warn(
+        { err: { message: err.message }, path: c.req.path, requestId: requestIdOf(c) },
+        'database unavailable',
+      );
       return problemResponse(
         c,
         new ProblemError('database-unavailable', 'The database is unreachable; retry later', { headers }),
       );
     }
-    logger.error({ err, path: c.req.path, method: c.req.method }, 'unhandled error');
+    logger.error(
+      { err, path: c.req.path, method: c.req.method, requestId: requestIdOf(c) },
+      'unhandled error',
+    );
     return problemResponse(
       c,
       new ProblemError('internal', 'An unexpected error occurred; it has been logged'),

@@ -2,6 +2,10 @@
 export const API_LIMITS = {
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: 64 * 1024,
+  /** Largest body the codec server accepts: a page of history payloads (one payload may be up to 2 MB). */
+  maxCodecBodyBytes: 4 * 1024 * 1024,
+  /** Payloads in one codec request. */
+  maxCodecPayloads: 10_000,
   /** Items per order. */
   maxItems: 50,
   /** Quantity of one item. */

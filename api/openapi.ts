@@ -11,7 +11,11 @@ const problemTable = (Object.keys(PROBLEM_TYPES) as ProblemSlug[])
 const DESCRIPTION = `Orders run as Temporal sagas across inventory, payments and shipping.
 
 **Auth.** \`Authorization: Bearer <key>\` on every \`/v1\` route; \`PUT /v1/products/{sku}\` needs an admin key.
-Operational routes (\`/healthz\`, \`/readyz\`, \`/metrics\`, \`/openapi.json\`, \`/docs\`) are open.
+Operational routes (\`/healthz\`, \`/readyz\`, \`/metrics\`, \`/openapi.json\`, \`/docs\`) are open. The codec
+server (\`/codec/decode\`, \`/codec/encode\`, when enabled) takes an operator key from \`CODEC_API_KEYS\`.
+
+**Request ids.** Send \`X-Request-Id\` (up to 128 characters of \`[A-Za-z0-9_=-]\`) or get a generated one; it is
+echoed on every answer and logged with it.
 
 **Limits.** Body ≤ ${API_LIMITS.maxBodyBytes} bytes (413), 1–${API_LIMITS.maxItems} items per order, quantity
 1–${API_LIMITS.maxQuantity}, \`wait\` ≤ ${API_LIMITS.maxWaitSeconds} s, page size 1–${API_LIMITS.maxPageSize},
@@ -45,6 +49,10 @@ export function serveOpenApiDocument<E extends Env>(app: OpenAPIHono<E>) {
       { name: 'orders', description: 'Place, follow, list and cancel orders' },
       { name: 'products', description: 'The catalog: prices and stock' },
       { name: 'operations', description: 'Health, readiness, metrics and these docs' },
+      {
+        name: 'codec',
+        description: 'Codec server for the Temporal UI and CLI (operator key; see docs/SECURITY.md)',
+      },
     ],
     security: [{ bearer: [] }],
   });

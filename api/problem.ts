@@ -19,6 +19,11 @@ export const PROBLEM_TYPES = {
   },
   unauthorized: { status: 401, title: 'Missing or invalid API key', when: 'No valid bearer key was sent.' },
   forbidden: { status: 403, title: 'Admin key required', when: 'A client key was used on an admin route.' },
+  'origin-not-allowed': {
+    status: 403,
+    title: 'Origin not allowed',
+    when: 'A browser page from an origin other than `CODEC_CORS_ORIGIN` called the codec server.',
+  },
   'not-found': { status: 404, title: 'Not found', when: 'Unknown route, or no order with that id.' },
   'method-not-allowed': {
     status: 405,
@@ -55,6 +60,11 @@ export const PROBLEM_TYPES = {
     status: 422,
     title: 'Idempotency-Key expired',
     when: 'The key belongs to an order whose saga history is no longer retained; use a new key.',
+  },
+  'payload-not-decryptable': {
+    status: 422,
+    title: 'Payload cannot be decrypted',
+    when: 'A payload sent to the codec server names a key id that is not configured, or fails authentication.',
   },
   internal: { status: 500, title: 'Internal error', when: 'A bug; it is logged. Never caused by input.' },
   'temporal-unavailable': {

@@ -1,9 +1,11 @@
 /** API process entry: serves the Hono app on HOST:PORT until SIGINT/SIGTERM; starts even while Temporal is down. */
 import { serve } from '@hono/node-server';
 import { assertApiAuthConfigured, loadConfig } from '../core/config.js';
+import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
 import { createApp } from './app.js';
+import { codecServerFor, describeCodecServer } from './routes/codec.js';
 import { loadApiSettings } from './settings.js';
 import { createLazyTemporalClient } from './temporal-connection.js';
 
@@ -12,13 +14,12 @@ async function main(): Promise<void> {
   assertApiAuthConfigured(config);
   const settings = loadApiSettings();
   const logger = createLogger('api', config.logLevel);
-  const database = await openDatabase({
-    url: config.database.url,
-    pgliteDir: config.database.pgliteDir,
-    poolSize: config.database.poolSize,
-  });
+  // Before anything opens: production without payload keys stops here.
+  const protection = loadPayloadProtection(config, logger);
+  const database = await openDatabase(config.database);
   // Lazy: no round trip at start, so an outage of Temporal means 503s and a failing /readyz, not a crash loop.
-  const temporal = createLazyTemporalClient(config.temporal);
+  const temporal = createLazyTemporalClient(config.temporal, protection.dataConverter);
+  const codec = codecServerFor(config.codec, protection.codec);
   const app = createApp({
     temporal: temporal.client,
     db: database.db,
@@ -26,11 +27,15 @@ async function main(): Promise<void> {
     auth: config.auth,
     logger,
     settings,
+    ...(codec ? { codec } : {}),
   });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
     logger.info({ url: `http://${config.http.host}:${info.port}` }, 'api listening');
   });
   if (!config.auth.enabled) logger.warn('auth is OFF: no API_KEYS or ADMIN_API_KEYS configured (dev mode)');
+  const base = `http://${config.http.host}:${config.http.port}`;
+  const codecServer = describeCodecServer(config.codec, protection.codec, base);
+  logger.info({ payloads: protection.summary, codecServer }, 'payload protection');
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     server.close(async () => {

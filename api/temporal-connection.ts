@@ -6,12 +6,12 @@ import {
   isRetryableError,
   makeGrpcRetryInterceptor,
 } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import type { TemporalSettings } from '../core/config.js';
+import { temporalConnectionOptions } from '../core/temporal.js';
 
-/** Where the API's client connects. */
-export interface TemporalTarget {
-  address: string;
-  namespace: string;
-}
+/** Where the API's client connects, and how (TLS, API key). */
+export type TemporalTarget = Pick<TemporalSettings, 'address' | 'namespace' | 'tls' | 'apiKey'>;
 
 /** A client plus the connection it owns; `close()` on shutdown. */
 export interface LazyTemporalClient {
@@ -28,7 +28,10 @@ const RETRY_MAX_ATTEMPTS = 10;
  * Builds a client without contacting the server. gRPC reconnects on its own; the short reconnect backoff bounds how
  * long requests keep failing after Temporal comes back (the gRPC default grows to two minutes).
  */
-export function createLazyTemporalClient(target: TemporalTarget): LazyTemporalClient {
+export function createLazyTemporalClient(
+  target: TemporalTarget,
+  dataConverter: DataConverter,
+): LazyTemporalClient {
   let closing = false;
   // Our own backoff: the SDK's default ignores a custom maximum interval (5 s), and a retry timer that fires after
   // the channel closed throws out of the timer; so retries stop at close and close waits out the last one.
@@ -39,7 +42,7 @@ export function createLazyTemporalClient(target: TemporalTarget): LazyTemporalCl
       Math.min(RETRY_MAX_INTERVAL_MS, 100 * 1.7 ** attempt) * (0.8 + Math.random() * 0.2),
   };
   const connection = Connection.lazy({
-    address: target.address,
+    ...temporalConnectionOptions(target),
     interceptors: [makeGrpcRetryInterceptor(retry)],
     channelArgs: {
       'grpc.initial_reconnect_backoff_ms': 250,
@@ -47,7 +50,7 @@ export function createLazyTemporalClient(target: TemporalTarget): LazyTemporalCl
     },
   });
   return {
-    client: new Client({ connection, namespace: target.namespace }),
+    client: new Client({ connection, namespace: target.namespace, dataConverter }),
     connection,
     async close() {
       closing = true;

@@ -1,8 +1,9 @@
-/** Temporal connections for clients and workers, and the worker runtime wired to our pino logs. */
-import { Client, Connection } from '@temporalio/client';
-import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+/** Temporal connections for clients and workers (address, TLS / mTLS, API key), and the SDK logger wired to pino. */
+import { readFileSync } from 'node:fs';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import type { DataConverter, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { type ServiceName, TASK_QUEUES } from '../contracts/services.js';
-import type { AppConfig } from './config.js';
+import type { AppConfig, TemporalSettings } from './config.js';
 import type { Logger } from './logger.js';
 
 /** Adapts pino to the Temporal SDK's logger so SDK, workflow and activity logs share one JSON stream. */
@@ -48,12 +49,60 @@ export function normaliseMeta(meta: LogMetadata | Error | undefined): Record<str
   };
 }
 
-/** Opens a gRPC connection to Temporal; rejects if the server cannot be reached. */
-export function connectTemporal(config: AppConfig): Promise<Connection> {
-  return Connection.connect({ address: config.temporal.address });
+/** What both the client `Connection` and the worker `NativeConnection` take (workers keep the SDK out of the API). */
+export interface TemporalConnectionOptions {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
 }
 
-/** A workflow client on an existing connection. */
-export function createTemporalClient(connection: Connection, config: AppConfig): Client {
-  return new Client({ connection, namespace: config.temporal.namespace });
+function readPem(file: string, variable: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(
+      `${variable}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+/** The one place connection options are built from configuration: address, TLS files (read now), API key. */
+export function temporalConnectionOptions(
+  temporal: Pick<TemporalSettings, 'address' | 'tls' | 'apiKey'>,
+): TemporalConnectionOptions {
+  const { tls } = temporal;
+  return {
+    address: temporal.address,
+    ...(tls
+      ? {
+          tls: {
+            ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
+            ...(tls.caFile ? { serverRootCACertificate: readPem(tls.caFile, 'TEMPORAL_TLS_CA') } : {}),
+            ...(tls.certFile && tls.keyFile
+              ? {
+                  clientCertPair: {
+                    crt: readPem(tls.certFile, 'TEMPORAL_TLS_CERT'),
+                    key: readPem(tls.keyFile, 'TEMPORAL_TLS_KEY'),
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
+    ...(temporal.apiKey ? { apiKey: temporal.apiKey } : {}),
+  };
+}
+
+/** Opens a client gRPC connection to Temporal; rejects if the server cannot be reached. */
+export function connectTemporal(config: AppConfig): Promise<Connection> {
+  return Connection.connect(temporalConnectionOptions(config.temporal));
+}
+
+/** A workflow client on an existing connection, speaking the process's data converter (core/data-converter.ts). */
+export function createTemporalClient(
+  connection: Connection,
+  config: AppConfig,
+  dataConverter: DataConverter,
+): Client {
+  return new Client({ connection, namespace: config.temporal.namespace, dataConverter });
 }

@@ -98,7 +98,13 @@ async function main(): Promise<void> {
     temporalCli: tools.cli,
     workflowBundlePath: bundlePath,
     driver: 'pglite',
-    env: { API_KEYS: CLIENT_KEY, ADMIN_API_KEYS: ADMIN_KEY, LOG_LEVEL: process.env.LOG_LEVEL ?? 'error' },
+    env: {
+      API_KEYS: CLIENT_KEY,
+      ADMIN_API_KEYS: ADMIN_KEY,
+      // The fuzzer sends one key: the admin key also opens the codec server here, so its routes get fuzzed too.
+      CODEC_API_KEYS: ADMIN_KEY,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    },
   });
   mkdirSync(REPORT_DIR, { recursive: true });
   const ndjson = path.join(REPORT_DIR, 'events.ndjson');

@@ -2,8 +2,10 @@
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from '../api/app.js';
+import { codecServerFor, describeCodecServer } from '../api/routes/codec.js';
 import { SERVICE_NAMES } from '../contracts/services.js';
 import { loadConfig, PROJECT_ROOT } from '../core/config.js';
+import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { formatAddress, loadObservabilityConfig } from '../core/observability-config.js';
 import { connectTemporal, createTemporalClient } from '../core/temporal.js';
@@ -25,6 +27,10 @@ let fail: (err: unknown) => void = (err) => {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('dev', config.logLevel);
+  // One converter for the workers and the API's client; the codec server of the API opens what they seal.
+  const protection = loadPayloadProtection(config, logger);
+  const codec = codecServerFor(config.codec, protection.codec);
+  const api = `http://${config.http.host}:${config.http.port}`;
   const cleanups: Array<() => Promise<void>> = [];
   let stoppingSince = 0;
   const shutdown = async (reason: string, exitCode = 0) => {
@@ -60,6 +66,8 @@ async function main(): Promise<void> {
       host,
       port: Number(port),
       uiPort: config.temporal.uiPort,
+      // The UI decodes through the API's codec server, so operators read orders in clear at once.
+      ...(codec ? { uiCodecEndpoint: `${api}/codec` } : {}),
       dbFile: path.join(PROJECT_ROOT, '.data', 'temporal.sqlite'),
       onOutput: (line) => logger.debug({ source: 'temporal' }, line),
     });
@@ -67,11 +75,7 @@ async function main(): Promise<void> {
     logger.info({ address: devServer.address }, 'temporal dev server ready');
   }
 
-  const database = await openDatabase({
-    url: config.database.url,
-    pgliteDir: config.database.pgliteDir,
-    poolSize: config.database.poolSize,
-  });
+  const database = await openDatabase(config.database);
   cleanups.push(() => database.close());
   await migrateDatabase(database);
   await seedCatalog(database.db);
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
     config,
     logger,
     db: database.db,
+    dataConverter: protection.dataConverter,
     registry,
     temporalMetrics,
   });
@@ -97,12 +102,13 @@ async function main(): Promise<void> {
   const connection = await connectTemporal(config);
   cleanups.push(() => connection.close());
   const app = createApp({
-    temporal: createTemporalClient(connection, config),
+    temporal: createTemporalClient(connection, config, protection.dataConverter),
     db: database.db,
     pingDatabase: () => database.ping(),
     auth: config.auth,
     logger: logger.child({ service: 'api' }),
     registry,
+    ...(codec ? { codec } : {}),
   });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
   await new Promise<void>((resolve, reject) => {
@@ -113,7 +119,6 @@ async function main(): Promise<void> {
   });
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const api = `http://${config.http.host}:${config.http.port}`;
   const ui = devServer?.uiUrl ?? `(external Temporal at ${config.temporal.address})`;
   const banner = [
     '',
@@ -125,6 +130,8 @@ async function main(): Promise<void> {
     `  SDK metrics    ${temporalMetrics ? `http://${formatAddress(temporalMetrics)}/metrics` : 'off (TEMPORAL_METRICS_PORT=0)'}`,
     `  Database       ${database.driver === 'pglite' ? `PGlite in ${path.relative(PROJECT_ROOT, config.database.pgliteDir)}` : 'Postgres (DATABASE_URL)'}`,
     `  Auth           ${config.auth.enabled ? 'on (API_KEYS / ADMIN_API_KEYS)' : 'OFF — no API keys configured (dev mode)'}`,
+    `  Payloads       ${protection.summary}`,
+    `  Codec server   ${describeCodecServer(config.codec, protection.codec, api)}`,
     '  Stop with Ctrl-C',
     '',
   ].join('\n');

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, openSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../core/config.js';
+import { payloadKeysForRun } from '../core/payload-keys.js';
 import { type DevServer, startDevServer } from './dev-server.js';
 import { freePort } from './free-port.js';
 // @ts-expect-error plain JavaScript module without types
@@ -18,6 +19,8 @@ export interface CheckedStack {
   sdkMetricsAddress: string;
   temporalAddress: string;
   temporalUiUrl: string;
+  /** The run's payload keys: a client reading results needs them, as the UI needs the codec server. */
+  payloadKeys: string;
   stop(): Promise<void>;
 }
 
@@ -40,13 +43,16 @@ export async function startCheckedStack(workDir: string): Promise<CheckedStack> 
   const tools = ensureTemporalTools() as { cli: string | null };
   if (!tools.cli) throw new Error('Temporal CLI unavailable: install Python 3 or set TEMPORAL_CLI_PATH');
   const temporalLog = createWriteStream(path.join(workDir, 'temporal.log'), { flags: 'a' });
+  const [apiPort, sdkPort] = [await freePort(), await freePort()];
+  // Payloads are encrypted: the UI reads them through the API's codec server.
   const devServer: DevServer = await startDevServer({
     cli: tools.cli,
     port: await freePort(),
     uiPort: await freePort(),
+    uiCodecEndpoint: `http://127.0.0.1:${apiPort}/codec`,
     onOutput: (line) => temporalLog.write(`${line}\n`),
   });
-  const [apiPort, sdkPort] = [await freePort(), await freePort()];
+  const payloadKeys = payloadKeysForRun('observability-1');
   const logFile = path.join(workDir, 'npm-start.log');
   const log = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = {
@@ -60,6 +66,8 @@ export async function startCheckedStack(workDir: string): Promise<CheckedStack> 
     LOG_LEVEL: 'info',
     API_KEYS: '',
     ADMIN_API_KEYS: '',
+    PAYLOAD_KEYS: payloadKeys,
+    CODEC_CORS_ORIGIN: devServer.uiUrl ?? '',
   };
   delete env.DATABASE_URL;
   // Own process group, so stopping it reaches npm, the start wrapper and the stack it runs.
@@ -90,6 +98,7 @@ export async function startCheckedStack(workDir: string): Promise<CheckedStack> 
     sdkMetricsAddress: `127.0.0.1:${sdkPort}`,
     temporalAddress: devServer.address,
     temporalUiUrl: devServer.uiUrl ?? '',
+    payloadKeys,
     async stop() {
       await stopStack();
       await devServer.stop();

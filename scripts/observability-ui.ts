@@ -6,7 +6,7 @@ import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 
 /** Flags that keep Chromium quiet and working as root in a container. */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -17,7 +17,7 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Waits until `text` shows in the page or any of its frames (the UI renders summaries and details in iframes). */
-async function waitForTextInFrames(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForTextInFrames(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {

@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const services = parseServiceList(values.service ?? 'all');
   const connection = await connectTemporal(config);
   try {
-    await promoteBuild({ client: createTemporalClient(connection, config), config, services, buildId });
+    // Promotion sends no payloads, so it needs no payload keys: Temporal's default converter is enough.
+    await promoteBuild({ client: createTemporalClient(connection, config, {}), config, services, buildId });
     for (const service of services)
       console.log(`${config.versioning.deploymentPrefix}-${service}: current = ${buildId}`);
   } finally {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import {
@@ -20,7 +20,9 @@ import {
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
 import { SERVICE_NAMES } from '../contracts/services.js';
 import { loadConfig, PROJECT_ROOT } from '../core/config.js';
+import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
+import { createTemporalClient } from '../core/temporal.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SEED_PRODUCTS, seedCatalog } from '../db/seed.js';
@@ -125,18 +127,23 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: devServer.address,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
     FAULT_LATENCY_MS: String(STEP_LATENCY_MS),
+    // The committed histories are fixtures with made-up customers: kept in clear so they replay without secrets
+    // and diff readably. The replay gate still runs them through the encrypting converter (pass-through).
+    PAYLOAD_ENCRYPTION: 'false',
   });
   const logger = createLogger('record-histories', config.logLevel);
+  const { dataConverter } = loadPayloadProtection(config);
   const services = [...SERVICE_NAMES];
   const workers = await startWorkers({
     services,
     config,
     logger,
     db: database.db,
+    dataConverter,
     workflowBundlePath: bundlePath,
   });
   const connection = await Connection.connect({ address: devServer.address });
-  const client = new Client({ connection });
+  const client = createTemporalClient(connection, config, dataConverter);
   mkdirSync(SET_DIR, { recursive: true });
   try {
     for (const scenario of SCENARIOS) {

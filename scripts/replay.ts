@@ -5,9 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import type { HistoryAndWorkflowId } from '@temporalio/client';
-import { Client, Connection } from '@temporalio/client';
+import { type Client, Connection } from '@temporalio/client';
 import { makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../core/config.js';
+import { loadPayloadProtection } from '../core/data-converter.js';
+import { createTemporalClient, temporalConnectionOptions } from '../core/temporal.js';
 import { WORKFLOWS_PATH } from '../workers/service-worker.js';
 
 const DEFAULT_QUERY = 'WorkflowType="orderSaga"';
@@ -54,13 +56,24 @@ async function main(): Promise<number> {
     logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } },
   });
-  const connection = await Connection.connect({ address: values.address ?? config.temporal.address });
-  const client = new Client({ connection, namespace: values.namespace ?? config.temporal.namespace });
+  // Histories come back as stored (encrypted); the replaying worker opens them with the same keys as the workers.
+  const { dataConverter } = loadPayloadProtection(config);
+  const connection = await Connection.connect(
+    temporalConnectionOptions({ ...config.temporal, address: values.address ?? config.temporal.address }),
+  );
+  const client = createTemporalClient(
+    connection,
+    { ...config, temporal: { ...config.temporal, namespace: values.namespace ?? config.temporal.namespace } },
+    dataConverter,
+  );
   const ids = values['workflow-id'] ?? [];
   const histories = historiesOf(client, ids, values.query ?? DEFAULT_QUERY, limit);
 
   const rows: Array<{ workflowId: string; result: string; divergence: string }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowsPath: WORKFLOWS_PATH, dataConverter },
+    histories,
+  )) {
     rows.push({
       workflowId: result.workflowId,
       result: result.error ? 'FAILED' : 'ok',

@@ -1,6 +1,7 @@
 /** Worker process entry: `worker --service payments` (one or several, or `all`), with /metrics, /healthz, /readyz. */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
+import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { loadObservabilityConfig } from '../core/observability-config.js';
 import { openDatabase } from '../db/client.js';
@@ -20,16 +21,14 @@ async function main(): Promise<void> {
   const services = parseServiceList(values.service ?? 'all');
   const observability = loadObservabilityConfig(services);
   const logger = createLogger(`worker:${services.join('+')}`, config.logLevel);
+  // Before anything opens: production without payload keys stops here.
+  const { dataConverter } = loadPayloadProtection(config, logger);
   if (!config.database.url && services.length < 4) {
     logger.warn(
       'no DATABASE_URL: this worker uses its own embedded PGlite, which other processes cannot see',
     );
   }
-  const database = await openDatabase({
-    url: config.database.url,
-    pgliteDir: config.database.pgliteDir,
-    poolSize: config.database.poolSize,
-  });
+  const database = await openDatabase(config.database);
   const registry = createProcessRegistry();
   // Listening first: a taken port fails the start before any task is polled; not ready until the workers run.
   let host: WorkerHost | undefined;
@@ -48,6 +47,7 @@ async function main(): Promise<void> {
       config,
       logger,
       db: database.db,
+      dataConverter,
       registry,
       temporalMetrics: observability.temporalMetrics,
       ...(values['workflow-bundle'] ? { workflowBundlePath: values['workflow-bundle'] } : {}),

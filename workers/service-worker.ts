@@ -1,6 +1,7 @@
 /** What a service worker is (its queue and activities) and how one is created on a Temporal connection. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { withDataErrorsNonRetryable } from '../activities/data-errors.js';
 import { withFaults } from '../activities/faults.js';
@@ -28,6 +29,8 @@ export interface CreateServiceWorkerOptions {
   connection: NativeConnection;
   config: AppConfig;
   deps: ActivityDeps;
+  /** The process's data converter (payload encryption), the same one its clients use. */
+  dataConverter: DataConverter;
   /** Path of a bundle made by `bundleWorkflowCode`; saves ~2 s per worker start. */
   workflowBundlePath?: string;
   /** Extra worker options (tests use this to tune slots or identity). */
@@ -39,9 +42,10 @@ export function createServiceWorker(
   definition: ServiceWorkerDefinition,
   options: CreateServiceWorkerOptions,
 ) {
-  const { connection, config, deps, workflowBundlePath, overrides } = options;
+  const { connection, config, deps, dataConverter, workflowBundlePath, overrides } = options;
   const activities = withFaults(withDataErrorsNonRetryable(definition.createActivities(deps)), {
     rate: config.faults.rate,
+    afterRate: config.faults.afterRate,
     latencyMs: config.faults.latencyMs,
   });
   const workflowSource: Partial<WorkerOptions> = !definition.hostsWorkflows
@@ -53,6 +57,7 @@ export function createServiceWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: definition.taskQueue,
+    dataConverter,
     activities,
     ...workflowSource,
     identity: `${definition.service}@${process.pid}/${config.versioning.buildId}`,

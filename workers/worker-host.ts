@@ -1,11 +1,12 @@
 /** Runs the workers of several services in one process and drains them together on shutdown. */
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, type State } from '@temporalio/worker';
 import { Registry } from 'prom-client';
 import type { ServiceName } from '../contracts/services.js';
 import type { AppConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { formatAddress, type ListenAddress } from '../core/observability-config.js';
-import { temporalLoggerFrom } from '../core/temporal.js';
+import { temporalConnectionOptions, temporalLoggerFrom } from '../core/temporal.js';
 import type { Database } from '../db/client.js';
 import { activityMetricsInterceptor } from './activity-metrics-interceptor.js';
 import { sagaMetricsIn } from './metrics.js';
@@ -74,6 +75,8 @@ export interface StartWorkersOptions {
   config: AppConfig;
   logger: Logger;
   db: Database;
+  /** The process's data converter (core/data-converter.ts): workers seal what they send like every client. */
+  dataConverter: DataConverter;
   workflowBundlePath?: string;
   /** Registry the saga metrics go to (the process's /metrics); a private one when omitted. */
   registry?: Registry;
@@ -83,16 +86,17 @@ export interface StartWorkersOptions {
 
 /** Connects to Temporal and starts one worker per requested service, each measured by the activity interceptor. */
 export async function startWorkers(options: StartWorkersOptions): Promise<WorkerHost> {
-  const { services, config, logger, db, workflowBundlePath } = options;
+  const { services, config, logger, db, dataConverter, workflowBundlePath } = options;
   installWorkerRuntime(logger, { temporalMetrics: options.temporalMetrics ?? null });
   const metrics = sagaMetricsIn(options.registry ?? new Registry());
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const created = await Promise.allSettled(
     services.map((service) =>
       createServiceWorker(SERVICE_WORKERS[service], {
         connection,
         config,
         deps: { db },
+        dataConverter,
         ...(workflowBundlePath ? { workflowBundlePath } : {}),
         overrides: { interceptors: { activity: [activityMetricsInterceptor(service, metrics)] } },
       }),

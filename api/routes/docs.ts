@@ -25,8 +25,8 @@ const PAGE = `<!doctype html>
 </body>
 </html>`;
 
-// Kept as a separate script so a strict Content-Security-Policy (no inline scripts) can be applied later.
-const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', deepLinking: true, tryItOutEnabled: true });`;
+// A separate script, so the Content-Security-Policy needs no inline scripts; no validator badge (a third-party call).
+const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', deepLinking: true, tryItOutEnabled: true, validatorUrl: null });`;
 
 /** Mounts the interactive API documentation. */
 export function registerDocsRoutes<E extends Env>(app: Hono<E>) {

@@ -2,6 +2,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Connection } from '@temporalio/client';
 import type { Env } from 'hono';
+import type { Logger } from '../../core/logger.js';
 import { Health, Readiness } from '../schemas/operations.js';
 
 /** What readiness probes and how long clients should wait when it fails. */
@@ -9,6 +10,9 @@ export interface ReadinessDeps {
   temporal: Connection;
   pingDatabase(): Promise<void>;
   retryAfterSeconds: number;
+  /** False in production: a failed check answers `unavailable` and the reason goes to the log only. */
+  exposeErrorDetails: boolean;
+  logger: Logger;
 }
 
 /** How long each readiness probe may take. */
@@ -82,6 +86,11 @@ export function registerHealthRoutes<E extends Env>(app: OpenAPIHono<E>, deps: R
       return c.json({ status: 'ready' as const, checks: { temporal, database } }, 200);
     }
     c.header('retry-after', String(deps.retryAfterSeconds));
-    return c.json({ status: 'not ready' as const, checks: { temporal, database } }, 503);
+    deps.logger.warn({ checks: { temporal, database } }, 'not ready');
+    const shown = (result: string) => (result === 'ok' || deps.exposeErrorDetails ? result : 'unavailable');
+    return c.json(
+      { status: 'not ready' as const, checks: { temporal: shown(temporal), database: shown(database) } },
+      503,
+    );
   });
 }

@@ -5,12 +5,12 @@ import { Problem } from '../schemas/common.js';
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed request: bad JSON, or a path, query or header parameter out of its schema',
   401: 'Missing or invalid API key',
-  403: 'The key is not an admin key',
+  403: 'The key is not an admin key, or (codec server) the browser origin is not allowed',
   404: 'No such resource',
   409: 'The order can no longer be cancelled',
   413: 'Body larger than the limit',
   415: 'Body is not application/json',
-  422: 'Well-formed JSON that breaks the rules: schema, unknown SKU, or an Idempotency-Key reused',
+  422: 'Well-formed JSON that breaks the rules: schema, unknown SKU, an Idempotency-Key reused, or a payload that cannot be decrypted',
   500: 'Unexpected error (a bug; it is logged)',
   503: 'Temporal or the database is unavailable, or the API is shedding load; retry after `Retry-After` seconds',
 };

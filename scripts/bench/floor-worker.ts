@@ -1,5 +1,7 @@
 /** Worker process for the floor workflow: `floor-worker.ts <bundle path> <temporal address>`. */
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
 import { FLOOR_QUEUE } from './floor-workflow.js';
 
 async function main(): Promise<void> {
@@ -10,6 +12,8 @@ async function main(): Promise<void> {
   const worker = await Worker.create({
     connection,
     taskQueue: FLOOR_QUEUE,
+    // The same converter as the saga's workers (PAYLOAD_KEYS from the bench), so the floor pays the codec too.
+    dataConverter: loadPayloadProtection(loadConfig()).dataConverter,
     workflowBundle: { codePath: bundlePath },
     activities: { noop: async () => undefined },
   });

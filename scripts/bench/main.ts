@@ -20,7 +20,9 @@ import { createPaymentsActivities } from '../../activities/payments.js';
 import { createShippingActivities } from '../../activities/shipping.js';
 import { type OrderState, type OrderStatus, orderWorkflowId } from '../../contracts/orders.js';
 import { SERVICE_NAMES } from '../../contracts/services.js';
-import { PROJECT_ROOT } from '../../core/config.js';
+import { loadConfig, PROJECT_ROOT } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
+import { payloadKeysForRun } from '../../core/payload-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
@@ -119,6 +121,8 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporalAddress,
     LOG_LEVEL: 'error',
     DATABASE_POOL_SIZE: '10',
+    // Encrypted like production: the saga's numbers include the codec's cost.
+    PAYLOAD_KEYS: payloadKeysForRun('bench-1'),
   };
   const tsx = (file: string, extra: string[] = []) => ({
     command: process.execPath,
@@ -140,7 +144,7 @@ async function main(): Promise<void> {
     {
       name: 'floor-worker',
       ...tsx('scripts/bench/floor-worker.ts', [floorBundle, temporalAddress]),
-      env: {},
+      env: { PAYLOAD_KEYS: env.PAYLOAD_KEYS },
       cwd: PROJECT_ROOT,
     },
     runDir,
@@ -153,7 +157,10 @@ async function main(): Promise<void> {
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   await waitReady(baseUrl);
   const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection });
+  const client = new Client({
+    connection,
+    dataConverter: loadPayloadProtection(loadConfig(env)).dataConverter,
+  });
 
   const floorOnce = async () => {
     await client.workflow.execute('floorWorkflow', {

@@ -12,7 +12,9 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import { upsertProduct } from '../../activities/catalog.js';
 import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
-import { PROJECT_ROOT } from '../../core/config.js';
+import { loadConfig, PROJECT_ROOT } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
+import { payloadKeysForRun } from '../../core/payload-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '8' },
     'fault-rate': { type: 'string', default: '0.05' },
+    'after-fault-rate': { type: 'string', default: '0.03' },
     'latency-ms': { type: 'string', default: '10' },
     'kills-per-service': { type: 'string', default: '2' },
     'restart-db': { type: 'string', default: 'true' },
@@ -137,6 +140,8 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'warn',
     NODE_ENV: 'development',
     DATABASE_POOL_SIZE: '5',
+    // Every process of the run seals payloads with the same key, as a deployment's Secret would give them.
+    PAYLOAD_KEYS: payloadKeysForRun('chaos-1'),
   };
   const tsx = (file: string, extra: string[] = []) => ({
     command: process.execPath,
@@ -156,6 +161,7 @@ async function main(): Promise<number> {
           env: {
             ...common,
             FAULT_RATE: args['fault-rate'] as string,
+            FAULT_AFTER_RATE: args['after-fault-rate'] as string,
             FAULT_LATENCY_MS: args['latency-ms'] as string,
             WORKER_HTTP_PORT: '0',
             TEMPORAL_METRICS_PORT: '0',
@@ -303,7 +309,10 @@ async function main(): Promise<number> {
   clearInterval(sampler);
 
   const connection = await Connection.connect({ address: devServer.address });
-  const temporal = new Client({ connection });
+  const temporal = new Client({
+    connection,
+    dataConverter: loadPayloadProtection(loadConfig(common)).dataConverter,
+  });
   const results = await checkInvariants(sql, temporal, accepted, startingStock);
   results.push({
     name: 'no unexpected 5xx (bad input never breaks the API)',
@@ -317,7 +326,7 @@ async function main(): Promise<number> {
     }>;
   const injected = SERVICE_NAMES.reduce((sum, service) => {
     const text = readFileSync(path.join(runDir, `worker-${service}.log`), 'utf8');
-    return sum + (text.match(/injected transient fault/g)?.length ?? 0);
+    return sum + (text.match(/injected (transient fault|lost completion)/g)?.length ?? 0);
   }, 0);
 
   if (overload) {
@@ -356,7 +365,7 @@ async function main(): Promise<number> {
     `| faults: processes killed (SIGKILL) | ${all.reduce((s, p) => s + p.kills, 0)} (${[...workers].map(([s, p]) => `${s} ${p.kills}`).join(', ')}, api ${api.kills}) |`,
     `| unplanned exits restarted by the supervisor | ${all.map((p) => `${p.spec.name} ${p.crashes}`).join(', ')} |`,
     `| faults: restarts | Temporal ${faultCounts['restart-temporal'] ?? 0}, Postgres ${faultCounts['restart-db'] ?? 0}, API ${faultCounts['restart-api'] ?? 0} |`,
-    `| faults: injected transient activity failures | ${injected} (rate ${args['fault-rate']}, +${args['latency-ms']} ms per attempt) |`,
+    `| faults: injected transient activity failures | ${injected} (before the work: rate ${args['fault-rate']}; after it, lost completions: rate ${args['after-fault-rate']}; +${args['latency-ms']} ms per attempt) |`,
     `| time placing orders | ${placingSeconds.toFixed(1)} s |`,
     `| time to drain after the last fault | ${drainSeconds.toFixed(1)} s |`,
     `| peak RSS per process (MiB) | ${all.map((p) => `${p.spec.name} ${p.peakRssMiB.toFixed(0)}`).join(', ')} |`,

@@ -12,6 +12,12 @@ export interface ProcessSpec {
   cwd: string;
 }
 
+const live = new Set<ManagedProcess>();
+// A harness that dies must not leave its topology running (ports, CPU, the next run's database).
+process.once('exit', () => {
+  for (const proc of live) proc.killNow();
+});
+
 /** One supervised process; logs go to `<logDir>/<name>.log` across restarts. */
 export class ManagedProcess {
   private child: ChildProcess | undefined;
@@ -39,7 +45,15 @@ export class ManagedProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** SIGKILL without waiting; for the harness's own exit path. */
+  killNow(): void {
+    this.expectingExit = true;
+    this.closed = true;
+    if (this.running) this.child?.kill('SIGKILL');
+  }
+
   start(): void {
+    live.add(this);
     const { command, args, env, cwd } = this.spec;
     this.child = spawn(command, args, {
       cwd,

@@ -32,6 +32,15 @@ describe('withFaults', () => {
     expect(activities.reserveStock).not.toHaveBeenCalled();
   });
 
+  it('at afterRate 1 runs the activity, then fails the attempt as a lost completion', async () => {
+    const activities = fakeActivities();
+    const faulty = withFaults(activities, { rate: 0, afterRate: 1, latencyMs: 0 });
+    await expect(faulty.reserveStock({ orderId: 'o1' })).rejects.toThrow(
+      'injected lost completion in reserveStock',
+    );
+    expect(activities.reserveStock).toHaveBeenCalledTimes(1);
+  });
+
   it('fails exactly when the random draw falls under the rate', async () => {
     const activities = fakeActivities();
     const draws = [0.1, 0.9];

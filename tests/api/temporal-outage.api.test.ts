@@ -98,7 +98,10 @@ it('starts while Temporal is down: a lazily-connecting API answers 503, not a cr
   const { createLazyTemporalClient } = await import('../../api/temporal-connection.js');
   const { createLogger } = await import('../../core/logger.js');
   // Nothing listens on port 1: the client is created without any round trip.
-  const temporal = createLazyTemporalClient({ address: '127.0.0.1:1', namespace: 'default' });
+  const temporal = createLazyTemporalClient(
+    { address: '127.0.0.1:1', namespace: 'default', tls: null, apiKey: undefined },
+    stack.protection.dataConverter,
+  );
   const app = createApp({
     temporal: temporal.client,
     db: stack.database.db,

@@ -3,11 +3,13 @@
  * workers and the API, the workers' own HTTP server, the SDK's Prometheus exporter, and worker logs captured.
  */
 import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import { type Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app.js';
 import { SERVICE_NAMES } from '../../contracts/services.js';
 import { loadConfig } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
 import { createLogger } from '../../core/logger.js';
+import { createTemporalClient } from '../../core/temporal.js';
 import { seedCatalog } from '../../db/seed.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 import { freePort } from '../../scripts/free-port.js';
@@ -15,6 +17,7 @@ import { startWorkerHttpServer, workerReadiness } from '../../workers/health-ser
 import { createProcessRegistry } from '../../workers/metrics.js';
 import { startWorkers } from '../../workers/worker-host.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from '../support/database.js';
+import { testPayloadEnv } from '../support/payload-keys.js';
 
 /** A running stack and where each of its observability endpoints is. */
 export interface ObservedStack {
@@ -45,7 +48,13 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
     createTestDatabase(TEST_POSTGRES_URL ? 'postgres' : 'pglite'),
   ]);
   await seedCatalog(database.db);
-  const config = loadConfig({ NODE_ENV: 'test', TEMPORAL_ADDRESS: devServer.address, LOG_LEVEL: 'info' });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    TEMPORAL_ADDRESS: devServer.address,
+    LOG_LEVEL: 'info',
+    ...testPayloadEnv(),
+  });
+  const { dataConverter } = loadPayloadProtection(config);
   const logLines: string[] = [];
   const logger = createLogger('observability-test', 'info', { write: (line: string) => logLines.push(line) });
   const registry = createProcessRegistry();
@@ -55,6 +64,7 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
     config,
     logger,
     db: database.db,
+    dataConverter,
     workflowBundlePath: options.workflowBundlePath,
     registry,
     temporalMetrics: { host: '127.0.0.1', port: sdkPort },
@@ -66,7 +76,7 @@ export async function startObservedStack(options: ObservedStackOptions): Promise
     readiness: () => workerReadiness(workers.states(), () => database.ping()),
   });
   const connection = await Connection.connect({ address: devServer.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = createTemporalClient(connection, config, dataConverter);
   const app = createApp({
     temporal: client,
     db: database.db,

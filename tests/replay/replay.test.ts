@@ -1,10 +1,19 @@
-/** Replay gate: every committed history (recorded from real runs) must replay against the current workflow code. */
+/**
+ * Replay gate: every committed history (recorded from real runs) must replay against the current workflow code, with
+ * the encrypting data converter the workers run with: histories recorded in clear (these, and orders started before
+ * encryption was turned on) must still decode, since the codec passes through payloads without its marker.
+ */
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
+import { isEncrypted } from '../../core/payload-codec.js';
 import { historySets, loadHistories, SAGA_PATHS } from '../support/histories.js';
+import { testPayloadEnv } from '../support/payload-keys.js';
 import { installQuietRuntime } from '../support/quiet-runtime.js';
 
 const histories = loadHistories();
+const { dataConverter, codec } = loadPayloadProtection(loadConfig({ NODE_ENV: 'test', ...testPayloadEnv() }));
 
 beforeAll(() => {
   installQuietRuntime();
@@ -21,8 +30,11 @@ describe('replay of committed histories', () => {
   for (const { workflowId, history } of histories) {
     it(`${workflowId} replays without a determinism error`, async () => {
       expect(history.events?.length).toBeGreaterThan(10);
+      const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(input && isEncrypted(input)).toBe(false);
+      expect(codec).not.toBeNull();
       await Worker.runReplayHistory(
-        { workflowBundle: { codePath: inject('workflowBundlePath') } },
+        { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter },
         history,
         workflowId,
       );

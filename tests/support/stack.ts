@@ -1,18 +1,23 @@
 /** A whole running system for end-to-end tests: dev server, real database, all workers and the API over HTTP. */
 import net from 'node:net';
 import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import { type Client, Connection } from '@temporalio/client';
+import type { DestinationStream } from 'pino';
 import { createApp } from '../../api/app.js';
+import { codecServerFor } from '../../api/routes/codec.js';
 import type { ApiSettings } from '../../api/settings.js';
 import { createLazyTemporalClient } from '../../api/temporal-connection.js';
 import { SERVICE_NAMES } from '../../contracts/services.js';
-import { loadConfig } from '../../core/config.js';
+import { type AppConfig, loadConfig } from '../../core/config.js';
+import { loadPayloadProtection, type PayloadProtection } from '../../core/data-converter.js';
 import { createLogger } from '../../core/logger.js';
+import { createTemporalClient, temporalConnectionOptions } from '../../core/temporal.js';
 import type { DatabaseDriver } from '../../db/client.js';
 import { seedCatalog } from '../../db/seed.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 import { startWorkers } from '../../workers/worker-host.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './database.js';
+import { testPayloadEnv } from './payload-keys.js';
 
 /** A port nobody listens on right now. */
 export function freePort(): Promise<number> {
@@ -28,7 +33,11 @@ export function freePort(): Promise<number> {
 
 export interface TestStack {
   baseUrl: string;
+  /** A client with the stack's data converter (it reads encrypted results like the API does). */
   client: Client;
+  /** The stack's configuration and payload protection (keys, codec), shared by workers, clients and the API. */
+  config: AppConfig;
+  protection: PayloadProtection;
   database: TestDatabase;
   devServer: DevServer;
   /** Replaces the API (new app, new Temporal client) on the same port, as a redeploy would. */
@@ -50,6 +59,10 @@ export interface TestStackOptions {
   temporalDbFile?: string;
   /** API-only settings (e.g. a short Temporal timeout). */
   apiSettings?: Partial<ApiSettings>;
+  /** Payload encryption (default on, with a fresh key unless `env` has PAYLOAD_KEYS). */
+  encryption?: boolean;
+  /** Where the stack's logs go (all of them: API, workers, SDK); stdout when omitted. */
+  logDestination?: DestinationStream;
 }
 
 /** Starts everything in this process on free ports; `stop()` tears it down in reverse. */
@@ -68,23 +81,27 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     NODE_ENV: 'test',
     TEMPORAL_ADDRESS: devServer.address,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...(options.encryption === false ? { PAYLOAD_ENCRYPTION: 'false' } : testPayloadEnv()),
     ...options.env,
   });
-  const logger = createLogger('test-stack', config.logLevel);
+  const logger = createLogger('test-stack', config.logLevel, options.logDestination);
+  const protection = loadPayloadProtection(config, logger);
   const workers = await startWorkers({
     services: [...SERVICE_NAMES],
     config,
     logger,
     db: database.db,
+    dataConverter: protection.dataConverter,
     workflowBundlePath: options.workflowBundlePath,
   });
-  const connection = await Connection.connect({ address: devServer.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  const client = createTemporalClient(connection, config, protection.dataConverter);
+  const codec = codecServerFor(config.codec, protection.codec);
   const port = await freePort();
 
   // The API gets its own lazily-connecting client, as in production (api/server.ts).
   const startApi = () => {
-    const temporal = createLazyTemporalClient(config.temporal);
+    const temporal = createLazyTemporalClient(config.temporal, protection.dataConverter);
     const app = createApp({
       temporal: temporal.client,
       db: database.db,
@@ -92,6 +109,7 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
       auth: config.auth,
       logger,
       ...(options.apiSettings ? { settings: options.apiSettings } : {}),
+      ...(codec ? { codec } : {}),
     });
     const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
     return {
@@ -105,6 +123,8 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   const stack: TestStack = {
     baseUrl: `http://127.0.0.1:${port}`,
     client,
+    config,
+    protection,
     database,
     devServer,
     async restartApi() {

@@ -7,12 +7,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type OrderState, orderWorkflowId } from '../../contracts/orders.js';
+import { loadConfig } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 import { freePort } from '../../scripts/free-port.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from '../support/database.js';
 import { chargeCounts, chargedBy, ledgerTotals } from './evidence.js';
 import { logMessage } from './role-process.js';
-import { ADMIN_KEY, API_KEY, runOnce, startTopology, type Topology } from './topology.js';
+import { ADMIN_KEY, API_KEY, PAYLOAD_KEYS, runOnce, startTopology, type Topology } from './topology.js';
 
 /** How many orders the run places; TOPOLOGY_ORDERS overrides it for a bigger run. */
 const ORDERS = Number(process.env.TOPOLOGY_ORDERS ?? 300);
@@ -78,7 +80,10 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('production topology as separat
       serviceEnv: { payments: { FAULT_LATENCY_MS: '40' } },
     });
     connection = await Connection.connect({ address: devServer.address });
-    client = new Client({ connection });
+    client = new Client({
+      connection,
+      dataConverter: loadPayloadProtection(loadConfig({ PAYLOAD_KEYS })).dataConverter,
+    });
   }, 240_000);
 
   afterAll(async () => {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../core/config.js';
+import { formatPayloadKeys, generatePayloadKey } from '../../core/payload-keys.js';
 import { freePort } from '../../scripts/free-port.js';
 import { type RoleProcess, startRole } from './role-process.js';
 
@@ -16,6 +17,8 @@ const run = promisify(execFile);
 /** Keys the topology's API accepts (production mode refuses to start without keys). */
 export const API_KEY = 'topology-client-key';
 export const ADMIN_KEY = 'topology-admin-key';
+/** The payload keys of every process (production refuses to start without them); the test's client reads with them. */
+export const PAYLOAD_KEYS = formatPayloadKeys([generatePayloadKey('topology-1')]);
 
 /** A worker process of the topology and the ports it serves its metrics on. */
 export interface WorkerProcess extends RoleProcess {
@@ -72,6 +75,8 @@ export function productionEnv(
     DATABASE_POOL_SIZE: '4',
     API_KEYS: API_KEY,
     ADMIN_API_KEYS: ADMIN_KEY,
+    PAYLOAD_KEYS,
+    API_CURSOR_SECRET: 'topology-cursor-secret-0123456789',
     WORKER_BUILD_ID: buildId,
     WORKFLOW_BUNDLE_PATH: bundle,
     SHUTDOWN_GRACE_SECONDS: '15',

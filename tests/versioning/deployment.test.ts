@@ -2,24 +2,31 @@
  * Worker deployment versioning on a real dev server: orders started on build A stay pinned to A and finish there
  * after build B is promoted; orders started after the promotion run on B.
  */
-import { Client, Connection } from '@temporalio/client';
+import { type Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ORDERS_QUEUE, type OrderInput, type OrderState, orderWorkflowId } from '../../contracts/orders.js';
 import { SERVICE_NAMES } from '../../contracts/services.js';
 import { loadConfig } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
 import { createLogger } from '../../core/logger.js';
+import { createTemporalClient } from '../../core/temporal.js';
 import { seedCatalog } from '../../db/seed.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 import { freePort } from '../../scripts/free-port.js';
 import { promoteBuild } from '../../workers/deployments.js';
 import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { testPayloadEnv } from '../support/payload-keys.js';
 import { stubOrderInput } from '../support/stub-saga.js';
 
 let devServer: DevServer;
 let database: TestDatabase;
 let connection: Connection;
 let client: Client;
+/** One key for every build: a new build must read what the old one wrote. */
+const payloadEnv = testPayloadEnv();
+let dataConverter: DataConverter;
 const hosts: WorkerHost[] = [];
 
 function configFor(buildId: string, latencyMs: number) {
@@ -29,6 +36,7 @@ function configFor(buildId: string, latencyMs: number) {
     WORKER_VERSIONING: 'true',
     WORKER_BUILD_ID: buildId,
     FAULT_LATENCY_MS: String(latencyMs),
+    ...payloadEnv,
   });
 }
 
@@ -39,6 +47,7 @@ async function startBuild(buildId: string, latencyMs: number) {
     config,
     logger: createLogger(`build-${buildId}`, 'error'),
     db: database.db,
+    dataConverter,
     workflowBundlePath: inject('workflowBundlePath'),
   });
   hosts.push(host);
@@ -69,7 +78,9 @@ beforeAll(async () => {
   database = await createTestDatabase('pglite');
   await seedCatalog(database.db);
   connection = await Connection.connect({ address: devServer.address });
-  client = new Client({ connection });
+  const config = configFor('setup', 0);
+  dataConverter = loadPayloadProtection(config).dataConverter;
+  client = createTemporalClient(connection, config, dataConverter);
 });
 
 afterAll(async () => {
