@@ -3,6 +3,8 @@
 export interface Reply {
   status: number;
   body: Record<string, unknown> | null;
+  /** Seconds the server asked us to wait (Retry-After), if it said. */
+  retryAfterSeconds?: number;
 }
 
 /** Counters the report prints: how often the client had to retry, and what it never expects to see. */
@@ -25,7 +27,7 @@ export class ChaosClient {
 
   constructor(
     private readonly baseUrl: string,
-    private readonly giveUpAfterMs = 180_000,
+    private readonly giveUpAfterMs = 900_000,
   ) {}
 
   /** One attempt; a network failure rejects. */
@@ -52,7 +54,12 @@ export class ChaosClient {
     if (response.status >= 500 && !RETRYABLE.has(response.status)) {
       this.stats.unexpected5xx.push({ path, status: response.status, body: text.slice(0, 300) });
     }
-    return { status: response.status, body: parsed };
+    const retryAfter = Number(response.headers.get('retry-after'));
+    return {
+      status: response.status,
+      body: parsed,
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+    };
   }
 
   /** Repeats the request until it gets a definite answer (2xx or 4xx other than 429). */
@@ -70,20 +77,21 @@ export class ChaosClient {
     const deadline = Date.now() + this.giveUpAfterMs;
     let delayMs = 100;
     for (;;) {
+      // Exponential backoff with jitter, never shorter than the server's Retry-After: no retry storm.
       let wait = delayMs;
       try {
         const reply = await this.once(method, path, payload, headers);
         if (!RETRYABLE.has(reply.status) && reply.status < 500) return reply;
         this.stats.retriesUnavailable += 1;
         if (reply.status >= 500 && !RETRYABLE.has(reply.status)) return reply;
+        if (reply.retryAfterSeconds) wait = Math.max(wait, reply.retryAfterSeconds * 1000);
       } catch {
         this.stats.retriesConnection += 1;
       }
       if (Date.now() > deadline)
         throw new Error(`${method} ${path}: no definite answer in ${this.giveUpAfterMs} ms`);
-      wait = Math.min(wait, 2_000);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-      delayMs = Math.min(delayMs * 2, 2_000);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 10_000) + Math.random() * 250));
+      delayMs = Math.min(delayMs * 2, 4_000);
     }
   }
 }
