@@ -30,6 +30,7 @@ import { type DevServer, startDevServer } from '../dev-server.js';
 import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../lib/managed-process.js';
 import { cpuSeconds, rssMiB } from '../lib/proc-stats.js';
+import { waitReady } from '../lib/wait-ready.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from '../temporal-tools.mjs';
 import { FLOOR_QUEUE } from './floor-workflow.js';
@@ -357,19 +358,6 @@ function renderTable(rows: Row[]): string {
     );
   }
   return lines.join('\n');
-}
-
-async function waitReady(baseUrl: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${baseUrl}/readyz`)).status === 200) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error('API did not become ready');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 main().catch((err) => {

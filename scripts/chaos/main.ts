@@ -21,6 +21,7 @@ import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
 import { type DevServer, startDevServer } from '../dev-server.js';
 import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../lib/managed-process.js';
+import { waitReady } from '../lib/wait-ready.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from '../temporal-tools.mjs';
 import { ChaosClient } from './client.js';
@@ -471,19 +472,6 @@ async function runOverload(
     peakRss: processes.map((p) => `${p.spec.name} ${p.peakRssMiB.toFixed(0)}`).join(', '),
     drainSeconds: 0,
   };
-}
-
-async function waitReady(baseUrl: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${baseUrl}/readyz`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('API did not become ready');
-    await sleep(250);
-  }
 }
 
 function sleep(ms: number) {

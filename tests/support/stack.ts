@@ -1,5 +1,4 @@
 /** A whole running system for end-to-end tests: dev server, real database, all workers and the API over HTTP. */
-import net from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Client, Connection } from '@temporalio/client';
 import type { DestinationStream } from 'pino';
@@ -15,21 +14,13 @@ import { createTemporalClient, temporalConnectionOptions } from '../../core/temp
 import type { DatabaseDriver } from '../../db/client.js';
 import { seedCatalog } from '../../db/seed.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
+/** A port nobody listens on right now (re-exported for tests that import it from here). */
+import { freePort } from '../../scripts/free-port.js';
 import { startWorkers } from '../../workers/worker-host.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './database.js';
 import { testPayloadEnv } from './payload-keys.js';
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestStack {
   baseUrl: string;
