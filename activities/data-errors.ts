@@ -1,5 +1,6 @@
 /** Turns database errors that no retry can fix (bad data, SQLSTATE class 22) into non-retryable failures. */
 import { ApplicationFailure } from '@temporalio/activity';
+import { wrapActivities } from './wrap-activities.js';
 
 /** Failure type of an activity whose input the database can never store (e.g. an integer out of range). */
 export const INVALID_DATA = 'InvalidData';
@@ -20,29 +21,20 @@ function sqlState(error: unknown): string | undefined {
 
 /** Wraps every activity so a data exception fails at once instead of retrying forever; other errors pass through. */
 export function withDataErrorsNonRetryable<T extends object>(activities: T): T {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(activities)) {
-    if (typeof value !== 'function') {
-      wrapped[name] = value;
-      continue;
-    }
-    const activity = value as (...args: unknown[]) => Promise<unknown>;
-    wrapped[name] = async (...args: unknown[]) => {
-      try {
-        return await activity(...args);
-      } catch (error) {
-        const state = sqlState(error);
-        if (state?.startsWith('22')) {
-          throw ApplicationFailure.create({
-            type: INVALID_DATA,
-            nonRetryable: true,
-            message: `${name}: the database rejected the data (SQLSTATE ${state}): ${(error as Error).message}`,
-            cause: error as Error,
-          });
-        }
-        throw error;
+  return wrapActivities(activities, (name, activity) => async (...args) => {
+    try {
+      return await activity(...args);
+    } catch (error) {
+      const state = sqlState(error);
+      if (state?.startsWith('22')) {
+        throw ApplicationFailure.create({
+          type: INVALID_DATA,
+          nonRetryable: true,
+          message: `${name}: the database rejected the data (SQLSTATE ${state}): ${(error as Error).message}`,
+          cause: error as Error,
+        });
       }
-    };
-  }
-  return wrapped as T;
+      throw error;
+    }
+  });
 }

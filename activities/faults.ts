@@ -1,5 +1,6 @@
 /** Chaos switch: wraps activities so attempts get extra latency and random transient failures. */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { wrapActivities } from './wrap-activities.js';
 
 /** How much trouble to inject: failure probability per attempt (0..1) and latency added to every attempt. */
 export interface FaultOptions {
@@ -18,20 +19,11 @@ export interface FaultOptions {
 export function withFaults<T extends object>(activities: T, options: FaultOptions): T {
   const { rate, afterRate = 0, latencyMs, random = Math.random } = options;
   if (rate <= 0 && afterRate <= 0 && latencyMs <= 0) return activities;
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(activities)) {
-    if (typeof value !== 'function') {
-      wrapped[name] = value;
-      continue;
-    }
-    const activity = value as (...args: unknown[]) => Promise<unknown>;
-    wrapped[name] = async (...args: unknown[]) => {
-      if (latencyMs > 0) await sleep(latencyMs);
-      if (rate > 0 && random() < rate) throw new Error(`injected transient fault in ${name}`);
-      const result = await activity(...args);
-      if (afterRate > 0 && random() < afterRate) throw new Error(`injected lost completion in ${name}`);
-      return result;
-    };
-  }
-  return wrapped as T;
+  return wrapActivities(activities, (name, activity) => async (...args) => {
+    if (latencyMs > 0) await sleep(latencyMs);
+    if (rate > 0 && random() < rate) throw new Error(`injected transient fault in ${name}`);
+    const result = await activity(...args);
+    if (afterRate > 0 && random() < afterRate) throw new Error(`injected lost completion in ${name}`);
+    return result;
+  });
 }

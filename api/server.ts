@@ -1,13 +1,13 @@
 /** API process entry: serves the Hono app on HOST:PORT until SIGINT/SIGTERM; starts even while Temporal is down. */
+
 import { serve } from '@hono/node-server';
 import { assertApiAuthConfigured, loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
-import { createApp } from './app.js';
-import { codecServerFor, describeCodecServer } from './routes/codec.js';
+import { createConfiguredApp } from './configured-app.js';
+import { describeCodecServer } from './routes/codec.js';
 import { loadApiSettings } from './settings.js';
-import { createLazyTemporalClient } from './temporal-connection.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,18 +17,7 @@ async function main(): Promise<void> {
   // Before anything opens: production without payload keys stops here.
   const protection = loadPayloadProtection(config, logger);
   const database = await openDatabase(config.database);
-  // Lazy: no round trip at start, so an outage of Temporal means 503s and a failing /readyz, not a crash loop.
-  const temporal = createLazyTemporalClient(config.temporal, protection.dataConverter);
-  const codec = codecServerFor(config.codec, protection.codec);
-  const app = createApp({
-    temporal: temporal.client,
-    db: database.db,
-    pingDatabase: () => database.ping(),
-    auth: config.auth,
-    logger,
-    settings,
-    ...(codec ? { codec } : {}),
-  });
+  const { app, temporal } = createConfiguredApp({ config, protection, database, logger, settings });
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info) => {
     logger.info({ url: `http://${config.http.host}:${info.port}` }, 'api listening');
   });

@@ -5,14 +5,13 @@
  * headless Chromium (Debian's, installed if missing) and waits until the decoded shipping address shows; then the
  * same page with the codec server unreachable shows only ciphertext. Screenshots go to .data/screenshots/.
  */
+
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { chromium } from 'playwright-core';
-import { createApp } from '../api/app.js';
-import { codecServerFor } from '../api/routes/codec.js';
-import { createLazyTemporalClient } from '../api/temporal-connection.js';
+import { createConfiguredApp } from '../api/configured-app.js';
 import { SERVICE_NAMES } from '../contracts/services.js';
 import { loadConfig, PROJECT_ROOT } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
@@ -72,16 +71,7 @@ async function main(): Promise<void> {
     db: database.db,
     dataConverter: protection.dataConverter,
   });
-  const temporal = createLazyTemporalClient(config.temporal, protection.dataConverter);
-  const codec = codecServerFor(config.codec, protection.codec);
-  const app = createApp({
-    temporal: temporal.client,
-    db: database.db,
-    pingDatabase: () => database.ping(),
-    auth: config.auth,
-    logger,
-    ...(codec ? { codec } : {}),
-  });
+  const { app, temporal } = createConfiguredApp({ config, protection, database, logger });
   // Counted at the server: proof the page's decoded text came through the codec server, and from which origin.
   const codecCalls: string[] = [];
   const server = serve({

@@ -1,11 +1,10 @@
 /** A whole running system for end-to-end tests: dev server, real database, all workers and the API over HTTP. */
+
 import { serve } from '@hono/node-server';
 import { type Client, Connection } from '@temporalio/client';
 import type { DestinationStream } from 'pino';
-import { createApp } from '../../api/app.js';
-import { codecServerFor } from '../../api/routes/codec.js';
+import { createConfiguredApp } from '../../api/configured-app.js';
 import type { ApiSettings } from '../../api/settings.js';
-import { createLazyTemporalClient } from '../../api/temporal-connection.js';
 import { SERVICE_NAMES } from '../../contracts/services.js';
 import { type AppConfig, loadConfig } from '../../core/config.js';
 import { loadPayloadProtection, type PayloadProtection } from '../../core/data-converter.js';
@@ -87,20 +86,16 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   });
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = createTemporalClient(connection, config, protection.dataConverter);
-  const codec = codecServerFor(config.codec, protection.codec);
   const port = await freePort();
 
   // The API gets its own lazily-connecting client, as in production (api/server.ts).
   const startApi = () => {
-    const temporal = createLazyTemporalClient(config.temporal, protection.dataConverter);
-    const app = createApp({
-      temporal: temporal.client,
-      db: database.db,
-      pingDatabase: () => database.ping(),
-      auth: config.auth,
+    const { app, temporal } = createConfiguredApp({
+      config,
+      protection,
+      database,
       logger,
       ...(options.apiSettings ? { settings: options.apiSettings } : {}),
-      ...(codec ? { codec } : {}),
     });
     const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
     return {
