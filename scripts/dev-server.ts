@@ -15,10 +15,27 @@ export interface DevServerOptions {
   uiPort?: number;
   /** Codec server the Web UI decodes payloads with (`--ui-codec-endpoint`), e.g. `http://127.0.0.1:3000/codec`. */
   uiCodecEndpoint?: string;
-  /** Extra `--dynamic-config-value KEY=VALUE` settings. */
+  /** Extra `--dynamic-config-value KEY=VALUE` settings (on top of DEV_SERVER_TUNING unless `untuned`). */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** Start with the server's stock settings (the benchmark's baseline for the tuning lever). */
+  untuned?: boolean;
   onOutput?: (line: string) => void;
 }
+
+/**
+ * Measured in docs/BENCHMARKS.md. The dev server has one history shard, and each shard reads its transfer queue
+ * (workflow and activity tasks on their way to matching) at most 20 times a second by default: under steady load
+ * every workflow task then waits for the next 50 ms tick (a five-step workflow took 300 ms instead of 70 ms).
+ * The visibility queue has the same limit (search attributes lag the UI). For the persisted database, WAL with
+ * synchronous=NORMAL stops every commit waiting on fsync (durable across process crashes, not power loss).
+ */
+export const DEV_SERVER_TUNING = {
+  dynamicConfig: {
+    'history.transferProcessorMaxPollRPS': 1000,
+    'history.visibilityProcessorMaxPollRPS': 1000,
+  },
+  sqlitePragmas: { journal_mode: 'wal', synchronous: 'normal' },
+} as const;
 
 export interface DevServer {
   address: string;
@@ -55,9 +72,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
+    if (!options.untuned) {
+      for (const [pragma, value] of Object.entries(DEV_SERVER_TUNING.sqlitePragmas)) {
+        args.push('--sqlite-pragma', `${pragma}=${value}`);
+      }
+    }
   }
   for (const key of ORDER_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+  const dynamicConfig = {
+    ...(options.untuned ? {} : DEV_SERVER_TUNING.dynamicConfig),
+    ...options.dynamicConfig,
+  };
+  for (const [key, value] of Object.entries(dynamicConfig)) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   // Own process group: Ctrl-C in the terminal reaches our process, which stops the server last, after draining.
