@@ -101,6 +101,13 @@ const envSchema = z.object({
   WORKER_DEPLOYMENT_PREFIX: z.string().min(1).default('order-saga'),
   /** Deployment-based versioning (tasks routed by build id); default on in production only. */
   WORKER_VERSIONING: z.enum(['true', 'false']).optional(),
+  /** Worker slots and caches (unset: the SDK's defaults; docs/BENCHMARKS.md has what tuning them changed). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+  /** Long polls each worker keeps open per task queue, for workflow tasks and for activity tasks. */
+  WORKER_MAX_TASK_POLLS: z.coerce.number().int().min(2).max(100).optional(),
 });
 
 /** TLS files and server name for the Temporal connection (paths; read when connecting). */
@@ -160,6 +167,14 @@ export interface AppConfig {
   faults: { rate: number; afterRate: number; latencyMs: number };
   shutdownGraceSeconds: number;
   versioning: { enabled: boolean; deploymentPrefix: string; buildId: string };
+  /** Slot and cache limits for every worker of the process; undefined keeps the SDK's default. */
+  workerTuning: {
+    maxConcurrentActivities?: number;
+    maxConcurrentLocalActivities?: number;
+    maxConcurrentWorkflowTasks?: number;
+    maxCachedWorkflows?: number;
+    maxTaskPolls?: number;
+  };
 }
 
 /** Parses configuration from an environment; throws a readable error listing every bad variable. */
@@ -223,6 +238,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       enabled: e.WORKER_VERSIONING ? e.WORKER_VERSIONING === 'true' : e.NODE_ENV === 'production',
       deploymentPrefix: e.WORKER_DEPLOYMENT_PREFIX,
       buildId: e.WORKER_BUILD_ID ?? defaultBuildId(),
+    },
+    workerTuning: {
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxTaskPolls: e.WORKER_MAX_TASK_POLLS,
     },
   };
 }

@@ -63,8 +63,26 @@ export function createServiceWorker(
     identity: `${definition.service}@${process.pid}/${config.versioning.buildId}`,
     workerDeploymentOptions: deploymentOptions(definition, config),
     shutdownGraceTime: `${config.shutdownGraceSeconds} seconds`,
+    ...workerTuningOptions(config.workerTuning),
     ...overrides,
   });
+}
+
+/** Worker options for the configured slot, cache and poller limits; only what is set (the rest: SDK defaults). */
+export function workerTuningOptions(tuning: AppConfig['workerTuning']): Partial<WorkerOptions> {
+  const options: Partial<WorkerOptions> = {
+    maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivities,
+    maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: tuning.maxCachedWorkflows,
+    ...(tuning.maxTaskPolls
+      ? {
+          workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.maxTaskPolls },
+          activityTaskPollerBehavior: { type: 'simple-maximum', maximum: tuning.maxTaskPolls },
+        }
+      : {}),
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
 /** Worker deployment name of a service: each service rolls out its builds on its own. */
