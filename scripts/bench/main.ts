@@ -29,11 +29,12 @@ import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
 import { type DevServer, startDevServer } from '../dev-server.js';
 import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../lib/managed-process.js';
-import { cpuSeconds, rssMiB } from '../lib/proc-stats.js';
+import { cpuSeconds, cpuSecondsOfCommand, rssMiB } from '../lib/proc-stats.js';
 import { waitReady } from '../lib/wait-ready.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from '../temporal-tools.mjs';
 import { FLOOR_QUEUE } from './floor-workflow.js';
+import { renderSoak, soak } from './soak.js';
 import { percentile } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -49,6 +50,15 @@ const { values: args } = parseArgs({
     'temporal-address': { type: 'string' },
     out: { type: 'string', default: path.join(PROJECT_ROOT, 'bench-results') },
     quick: { type: 'boolean', default: false },
+    // The dev server with its stock settings: the baseline for the DEV_SERVER_TUNING lever.
+    'untuned-server': { type: 'boolean', default: false },
+    // Extra environment for the saga's workers and API, e.g. --env WORKER_MAX_CACHED_WORKFLOWS=50 (levers).
+    env: { type: 'string', multiple: true, default: [] },
+    // Memory soak instead of the table: this many saga orders at --soak-concurrency, RSS at every tenth.
+    soak: { type: 'string' },
+    'soak-concurrency': { type: 'string', default: '16' },
+    // Writes a V8 CPU profile per worker/API process (summarise with scripts/bench/profile-summary.ts).
+    profile: { type: 'string' },
   },
 });
 
@@ -68,7 +78,14 @@ interface Row {
   postP50?: number;
   postP99?: number;
   cpuPerOrderMs: number;
+  /** The rest of the machine's CPU per order: the API process, the Temporal server, all Postgres backends. */
+  apiCpuPerOrderMs: number;
+  temporalCpuPerOrderMs: number;
+  postgresCpuPerOrderMs: number;
   peakWorkerRssMiB: number;
+  /** Most Postgres sessions of the benchmark database busy at once / open at once (pool sizing). */
+  peakDbActive: number;
+  peakDbOpen: number;
 }
 
 const address = {
@@ -99,7 +116,11 @@ async function main(): Promise<void> {
   let temporalAddress = args['temporal-address'];
   if (!temporalAddress) {
     if (!tools.cli) throw new Error('Temporal CLI unavailable');
-    devServer = await startDevServer({ cli: tools.cli, port: await freePort() });
+    devServer = await startDevServer({
+      cli: tools.cli,
+      port: await freePort(),
+      untuned: args['untuned-server'] ?? false,
+    });
     temporalAddress = devServer.address;
   }
 
@@ -124,10 +145,25 @@ async function main(): Promise<void> {
     DATABASE_POOL_SIZE: '10',
     // Encrypted like production: the saga's numbers include the codec's cost.
     PAYLOAD_KEYS: payloadKeysForRun('bench-1'),
+    ...Object.fromEntries(
+      (args.env as string[]).map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new Error(`--env expects KEY=VALUE, got ${pair}`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    ),
   };
+  const profileDir = args.profile ? path.resolve(args.profile) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const tsx = (file: string, extra: string[] = []) => ({
     command: process.execPath,
-    args: ['--import', 'tsx', file, ...extra],
+    args: [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      '--import',
+      'tsx',
+      file,
+      ...extra,
+    ],
   });
   const workers = SERVICE_NAMES.map(
     (service) =>
@@ -155,6 +191,13 @@ async function main(): Promise<void> {
     runDir,
   );
   for (const proc of [...workers, floorWorker, api]) proc.start();
+  // What the profile summary needs: which pid is which process, and when each measurement ran (monotonic µs,
+  // the clock V8's profiles use), so start-up and warm-up are left out.
+  const profileMeta = {
+    processes: Object.fromEntries([...workers, floorWorker, api].map((p) => [p.pid, p.spec.name])),
+    windows: [] as { mode: Row['mode']; load: string; orders: number; startUs: number; endUs: number }[],
+  };
+  const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   await waitReady(baseUrl);
   const connection = await Connection.connect({ address: temporalAddress });
@@ -201,7 +244,28 @@ async function main(): Promise<void> {
     const pids = mode === 'direct' ? [] : mode === 'floor' ? [floorWorker.pid] : workers.map((w) => w.pid);
     const cpuBefore = mode === 'direct' ? process.cpuUsage() : undefined;
     const before = pids.map(cpuSeconds);
+    const others = () => [
+      mode === 'saga' ? cpuSeconds(api.pid) : 0,
+      cpuSeconds(devServer?.process.pid),
+      cpuSecondsOfCommand('postgres'),
+    ];
+    const othersBefore = others();
     let peak = 0;
+    const db = { active: 0, open: 0, sampling: false };
+    const dbSampler = setInterval(() => {
+      if (db.sampling) return;
+      db.sampling = true;
+      admin`select count(*) filter (where state = 'active')::int as active, count(*)::int as open
+            from pg_stat_activity where datname = ${dbName}`
+        .then(([row]) => {
+          db.active = Math.max(db.active, row?.active ?? 0);
+          db.open = Math.max(db.open, row?.open ?? 0);
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          db.sampling = false;
+        });
+    }, 50);
     const sampler = setInterval(() => {
       peak = Math.max(
         peak,
@@ -209,8 +273,11 @@ async function main(): Promise<void> {
         mode === 'direct' ? process.memoryUsage().rss / 2 ** 20 : 0,
       );
     }, 200);
+    const startUs = monotonicUs();
     const { latencies, seconds } = await run();
+    profileMeta.windows.push({ mode, load, orders: latencies.length, startUs, endUs: monotonicUs() });
     clearInterval(sampler);
+    clearInterval(dbSampler);
     const cpu =
       mode === 'direct'
         ? (() => {
@@ -230,7 +297,20 @@ async function main(): Promise<void> {
         ? { postP50: percentile(postLatencies, 50), postP99: percentile(postLatencies, 99) }
         : {}),
       cpuPerOrderMs: (cpu / latencies.length) * 1000,
+      ...(() => {
+        const [apiCpu = 0, temporalCpu = 0, postgresCpu = 0] = others().map(
+          (v, i) => v - (othersBefore[i] ?? 0),
+        );
+        const perOrder = (seconds: number) => (seconds / latencies.length) * 1000;
+        return {
+          apiCpuPerOrderMs: perOrder(apiCpu),
+          temporalCpuPerOrderMs: perOrder(temporalCpu),
+          postgresCpuPerOrderMs: perOrder(postgresCpu),
+        };
+      })(),
       peakWorkerRssMiB: peak,
+      peakDbActive: db.active,
+      peakDbOpen: db.open,
     };
     rows.push(row);
     log(
@@ -238,9 +318,36 @@ async function main(): Promise<void> {
     );
   };
 
+  const stopAll = async () => {
+    await connection.close();
+    for (const proc of [api, ...workers, floorWorker]) await proc.stop(10_000);
+    for (const proc of [api, ...workers, floorWorker]) proc.close();
+    await database.close();
+    await devServer?.stop();
+    await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
+    await admin.end();
+  };
+
   // Warm up every path (JIT, connection pools, workflow cache) before measuring.
   await closedLoop(4, 20, floorOnce);
   await closedLoop(4, 20, sagaOnce);
+  if (args.soak) {
+    const total = Number(args.soak);
+    const checkpoints = await soak({
+      total,
+      concurrency: Number(args['soak-concurrency']),
+      every: Math.max(1, Math.round(total / 10)),
+      run: sagaOnce,
+      processes: [...workers, api].map((p) => ({ name: p.spec.name, pid: p.pid })),
+      onCheckpoint: (c) => log(`soak ${c.orders}/${total} orders, ${c.seconds.toFixed(0)} s`),
+    });
+    const table = renderSoak(checkpoints);
+    console.log(table);
+    writeFileSync(path.join(args.out as string, 'soak.md'), `${table}\n`);
+    writeFileSync(path.join(args.out as string, 'soak.json'), JSON.stringify(checkpoints, null, 2));
+    await stopAll();
+    return;
+  }
   await closedLoop(4, 20, directOnce);
   for (const concurrency of LEVELS) {
     const total = Math.max(ORDERS_PER_LEVEL, concurrency * 2);
@@ -264,14 +371,9 @@ async function main(): Promise<void> {
     JSON.stringify({ stamp, levels: LEVELS, rows }, null, 2),
   );
   writeFileSync(path.join(args.out as string, 'bench.md'), `${table}\n`);
+  if (profileDir) writeFileSync(path.join(profileDir, 'meta.json'), JSON.stringify(profileMeta, null, 2));
 
-  await connection.close();
-  for (const proc of [api, ...workers, floorWorker]) await proc.stop(10_000);
-  for (const proc of [api, ...workers, floorWorker]) proc.close();
-  await database.close();
-  await devServer?.stop();
-  await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
-  await admin.end();
+  await stopAll();
 }
 
 /** The saga's database steps called in sequence in this process, with no Temporal: a non-durable monolith. */
@@ -346,15 +448,15 @@ function renderTable(rows: Row[]): string {
   const f = (n: number | undefined, digits = 0) =>
     n === undefined || Number.isNaN(n) ? '' : n.toFixed(digits);
   const lines = [
-    '| mode | load | orders | orders/s | × floor | p50 ms | p95 ms | p99 ms | POST p50 / p99 ms | CPU ms/order (workers) | peak worker RSS MiB |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| mode | load | orders | orders/s | × floor | p50 ms | p95 ms | p99 ms | POST p50 / p99 ms | CPU ms/order: workers / API / Temporal / Postgres | peak worker RSS MiB | DB sessions busy / open |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     const floor = floorBy.get(r.load);
     const ratio = floor ? r.ordersPerSecond / floor.ordersPerSecond : Number.NaN;
     const post = r.postP50 !== undefined ? `${f(r.postP50)} / ${f(r.postP99)}` : '';
     lines.push(
-      `| ${r.mode} | ${r.load} | ${r.orders} | ${f(r.ordersPerSecond, 1)} | ${f(ratio, 2)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${post} | ${f(r.cpuPerOrderMs, 1)} | ${f(r.peakWorkerRssMiB)} |`,
+      `| ${r.mode} | ${r.load} | ${r.orders} | ${f(r.ordersPerSecond, 1)} | ${f(ratio, 2)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${post} | ${[r.cpuPerOrderMs, r.apiCpuPerOrderMs, r.temporalCpuPerOrderMs, r.postgresCpuPerOrderMs].map((v) => f(v, 1)).join(' / ')} | ${f(r.peakWorkerRssMiB)} | ${r.peakDbActive} / ${r.peakDbOpen} |`,
     );
   }
   return lines.join('\n');

@@ -1,5 +1,5 @@
 /** CPU time and resident memory of a process, read from /proc (Linux). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** User + system CPU seconds a process has used so far (Linux clock ticks are 100 per second). */
 export function cpuSeconds(pid: number | undefined): number {
@@ -21,4 +21,18 @@ export function rssMiB(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds used so far by every process whose command name is `comm` (e.g. all `postgres` backends). */
+export function cpuSecondsOfCommand(comm: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) total += cpuSeconds(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
 }
