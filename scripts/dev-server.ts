@@ -56,21 +56,14 @@ export function portInUse(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Launches `temporal server start-dev` and resolves once its frontend answers health checks. */
-export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+/** The `temporal` CLI arguments for a dev server with these options (tuned unless `untuned`). */
+export function devServerArgs(options: DevServerOptions): string[] {
   const host = options.host ?? '127.0.0.1';
-  const address = `${host}:${options.port}`;
-  if (await portInUse(host, options.port)) {
-    throw new Error(
-      `port ${options.port} is in use; stop that process or set TEMPORAL_ADDRESS to use that server`,
-    );
-  }
   const args = ['server', 'start-dev', '--ip', host, '--port', String(options.port), '--log-level', 'warn'];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.uiPort && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (options.dbFile) {
-    mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
     if (!options.untuned) {
       for (const [pragma, value] of Object.entries(DEV_SERVER_TUNING.sqlitePragmas)) {
@@ -86,6 +79,20 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   for (const [key, value] of Object.entries(dynamicConfig)) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
+  return args;
+}
+
+/** Launches `temporal server start-dev` and resolves once its frontend answers health checks. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const host = options.host ?? '127.0.0.1';
+  const address = `${host}:${options.port}`;
+  if (await portInUse(host, options.port)) {
+    throw new Error(
+      `port ${options.port} is in use; stop that process or set TEMPORAL_ADDRESS to use that server`,
+    );
+  }
+  if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const args = devServerArgs(options);
   // Own process group: Ctrl-C in the terminal reaches our process, which stops the server last, after draining.
   const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const killOnExit = () => {

@@ -1,13 +1,13 @@
 /**
- * The persisted dev server that `npm start` runs: its SQLite file is in WAL mode (the tuning measured in
- * docs/BENCHMARKS.md), and what it holds survives a restart on the same file.
+ * The dev servers we start are tuned (docs/BENCHMARKS.md): queue reads not capped at 20/s, and the persisted one
+ * that `npm start` runs keeps its SQLite file in WAL mode; what it holds survives a restart on the same file.
  */
-import { mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
+import { type DevServer, devServerArgs, startDevServer } from '../../scripts/dev-server.js';
 import { freePort } from '../../scripts/free-port.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dev-server-'));
@@ -23,7 +23,11 @@ afterAll(async () => {
 function journalFormat(file: string): [number, number] {
   const header = Buffer.alloc(20);
   const fd = openSync(file, 'r');
-  readSync(fd, header, 0, 20, 0);
+  try {
+    readSync(fd, header, 0, 20, 0);
+  } finally {
+    closeSync(fd);
+  }
   return [header[18] ?? 0, header[19] ?? 0];
 }
 
@@ -36,17 +40,55 @@ async function withClient<T>(address: string, fn: (client: Client) => Promise<T>
   }
 }
 
+/** The values of every `flag VALUE` pair of an argument list. */
+function valuesOf(args: string[], flag: string): string[] {
+  return args.flatMap((arg, i) => (arg === flag && args[i + 1] ? [args[i + 1] as string] : []));
+}
+
+describe('dev server arguments', () => {
+  it('lifts the queue-read caps, and sets the SQLite pragmas only for a database file', () => {
+    const inMemory = devServerArgs({ cli: 'temporal', port: 7233 });
+    expect(valuesOf(inMemory, '--dynamic-config-value')).toEqual(
+      expect.arrayContaining([
+        'history.transferProcessorMaxPollRPS=1000',
+        'history.visibilityProcessorMaxPollRPS=1000',
+      ]),
+    );
+    expect(valuesOf(inMemory, '--sqlite-pragma')).toEqual([]);
+    const persisted = devServerArgs({ cli: 'temporal', port: 7233, dbFile: '/data/t.sqlite' });
+    expect(valuesOf(persisted, '--sqlite-pragma')).toEqual(['journal_mode=wal', 'synchronous=normal']);
+  });
+
+  it('starts with stock settings when untuned, and explicit settings win', () => {
+    const untuned = devServerArgs({ cli: 'temporal', port: 7233, dbFile: '/d.sqlite', untuned: true });
+    expect(valuesOf(untuned, '--dynamic-config-value')).toEqual([]);
+    expect(valuesOf(untuned, '--sqlite-pragma')).toEqual([]);
+    const overridden = devServerArgs({
+      cli: 'temporal',
+      port: 7233,
+      dynamicConfig: { 'history.transferProcessorMaxPollRPS': 50 },
+    });
+    expect(valuesOf(overridden, '--dynamic-config-value')).toContain(
+      'history.transferProcessorMaxPollRPS=50',
+    );
+    expect(valuesOf(overridden, '--dynamic-config-value')).not.toContain(
+      'history.transferProcessorMaxPollRPS=1000',
+    );
+  });
+});
+
 describe('persisted dev server', () => {
-  it('keeps its SQLite file in WAL mode and its workflows across a restart', async () => {
-    const port = await freePort();
-    server = await startDevServer({ cli: inject('temporalCli'), port, dbFile });
+  it('keeps its SQLite file in WAL mode and its workflows across a restart', {
+    timeout: 120_000,
+  }, async () => {
+    server = await startDevServer({ cli: inject('temporalCli'), port: await freePort(), dbFile });
     await withClient(server.address, (client) =>
       client.workflow.start('anyWorkflow', { taskQueue: 'nobody-polls', workflowId: 'kept-across-restart' }),
     );
     expect(journalFormat(dbFile)).toEqual([2, 2]);
 
     await server.stop();
-    server = await startDevServer({ cli: inject('temporalCli'), port, dbFile });
+    server = await startDevServer({ cli: inject('temporalCli'), port: await freePort(), dbFile });
     const description = await withClient(server.address, (client) =>
       client.workflow.getHandle('kept-across-restart').describe(),
     );
