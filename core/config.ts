@@ -105,7 +105,14 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+  /** 0 turns the sticky cache off (every workflow task replays the history: much slower); otherwise at least 2. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .refine((n) => n !== 1, 'must be 0 (no cache) or at least 2')
+    .optional(),
   /** Long polls each worker keeps open per task queue, for workflow tasks and for activity tasks. */
   WORKER_MAX_TASK_POLLS: z.coerce.number().int().min(2).max(100).optional(),
 });
@@ -268,6 +275,12 @@ function settingConflicts(e: ParsedEnv): string[] {
   if (e.PAYLOAD_ENCRYPTION_KEY_ID && keyIds.length > 0 && !keyIds.includes(e.PAYLOAD_ENCRYPTION_KEY_ID)) {
     conflicts.push(
       `PAYLOAD_ENCRYPTION_KEY_ID: "${e.PAYLOAD_ENCRYPTION_KEY_ID}" is not a key id of PAYLOAD_KEYS`,
+    );
+  }
+  const cache = e.WORKER_MAX_CACHED_WORKFLOWS;
+  if (cache && e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS && e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > cache) {
+    conflicts.push(
+      'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS must not exceed WORKER_MAX_CACHED_WORKFLOWS (each task in flight holds a cached workflow)',
     );
   }
   return conflicts;

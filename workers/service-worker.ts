@@ -73,7 +73,10 @@ export function workerTuningOptions(tuning: AppConfig['workerTuning']): Partial<
   const options: Partial<WorkerOptions> = {
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivities,
-    maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
+    // A cache smaller than the SDK's 40 workflow-task slots caps the slots too (a task in flight holds a cached run).
+    maxConcurrentWorkflowTaskExecutions:
+      tuning.maxConcurrentWorkflowTasks ??
+      (tuning.maxCachedWorkflows ? Math.min(40, tuning.maxCachedWorkflows) : undefined),
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     ...(tuning.maxTaskPolls
       ? {

@@ -82,5 +82,15 @@ describe('worker tuning from the environment', () => {
     );
     expect(() => loadConfig({ WORKER_MAX_TASK_POLLS: '1' })).toThrow(/WORKER_MAX_TASK_POLLS/);
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/0 \(no cache\) or at least 2/);
+    expect(() =>
+      loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20' }),
+    ).toThrow(/must not exceed WORKER_MAX_CACHED_WORKFLOWS/);
+  });
+
+  it('caps the workflow-task slots at a smaller cache', async () => {
+    const options = await paymentsWorkerOptions({ WORKER_MAX_CACHED_WORKFLOWS: '8' });
+    expect(options.workflowTaskSlots).toBe(8);
+    expect(options.maxCachedWorkflows).toBe(8);
   });
 });
