@@ -52,6 +52,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     // The dev server with its stock settings: the baseline for the DEV_SERVER_TUNING lever.
     'untuned-server': { type: 'boolean', default: false },
+    // The dev server on this SQLite file instead of in memory (what `npm start` runs; the WAL lever).
+    'temporal-db': { type: 'string' },
     // Extra environment for the saga's workers and API, e.g. --env WORKER_MAX_CACHED_WORKFLOWS=50 (levers).
     env: { type: 'string', multiple: true, default: [] },
     // Memory soak instead of the table: this many saga orders at --soak-concurrency, RSS at every tenth.
@@ -63,6 +65,11 @@ const { values: args } = parseArgs({
 });
 
 const quick = args.quick ?? false;
+if ((args['untuned-server'] || args['temporal-db']) && args['temporal-address']) {
+  throw new Error('--untuned-server and --temporal-db apply to the dev server the bench starts');
+}
+if (args.soak !== undefined && !(Number(args.soak) > 0)) throw new Error('--soak expects a number of orders');
+if (args.soak && args.profile) throw new Error('--profile measures the table runs; run it without --soak');
 const LEVELS = (quick ? '1,8' : (args.concurrency as string)).split(',').map(Number);
 const ORDERS_PER_LEVEL = quick ? 50 : Number(args.orders);
 const log = (line: string) => console.error(`[bench] ${line}`);
@@ -120,6 +127,7 @@ async function main(): Promise<void> {
       cli: tools.cli,
       port: await freePort(),
       untuned: args['untuned-server'] ?? false,
+      ...(args['temporal-db'] ? { dbFile: path.resolve(args['temporal-db']) } : {}),
     });
     temporalAddress = devServer.address;
   }
@@ -127,6 +135,10 @@ async function main(): Promise<void> {
   const adminUrl = args['database-url'] as string;
   const dbName = `bench_${Date.now()}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  // The sampler's own backend is left out of the Postgres CPU per order.
+  const [{ pid: adminBackendPid } = { pid: 0 }] = await admin<
+    { pid: number }[]
+  >`select pg_backend_pid() as pid`;
   await admin.unsafe(`create database "${dbName}"`);
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
@@ -246,8 +258,9 @@ async function main(): Promise<void> {
     const before = pids.map(cpuSeconds);
     const others = () => [
       mode === 'saga' ? cpuSeconds(api.pid) : 0,
-      cpuSeconds(devServer?.process.pid),
-      cpuSecondsOfCommand('postgres'),
+      // Not ours to measure when the server runs elsewhere (--temporal-address): blank, not 0.
+      devServer ? cpuSeconds(devServer.process.pid) : Number.NaN,
+      cpuSecondsOfCommand('postgres') - cpuSeconds(adminBackendPid),
     ];
     const othersBefore = others();
     let peak = 0;
@@ -274,10 +287,15 @@ async function main(): Promise<void> {
       );
     }, 200);
     const startUs = monotonicUs();
-    const { latencies, seconds } = await run();
+    let outcome: { latencies: number[]; seconds: number };
+    try {
+      outcome = await run();
+    } finally {
+      clearInterval(sampler);
+      clearInterval(dbSampler);
+    }
+    const { latencies, seconds } = outcome;
     profileMeta.windows.push({ mode, load, orders: latencies.length, startUs, endUs: monotonicUs() });
-    clearInterval(sampler);
-    clearInterval(dbSampler);
     const cpu =
       mode === 'direct'
         ? (() => {
@@ -328,52 +346,54 @@ async function main(): Promise<void> {
     await admin.end();
   };
 
-  // Warm up every path (JIT, connection pools, workflow cache) before measuring.
-  await closedLoop(4, 20, floorOnce);
-  await closedLoop(4, 20, sagaOnce);
-  if (args.soak) {
-    const total = Number(args.soak);
-    const checkpoints = await soak({
-      total,
-      concurrency: Number(args['soak-concurrency']),
-      every: Math.max(1, Math.round(total / 10)),
-      run: sagaOnce,
-      processes: [...workers, api].map((p) => ({ name: p.spec.name, pid: p.pid })),
-      onCheckpoint: (c) => log(`soak ${c.orders}/${total} orders, ${c.seconds.toFixed(0)} s`),
-    });
-    const table = renderSoak(checkpoints);
+  // Whatever happens while measuring, the processes, the dev server and the bench database go away.
+  try {
+    // Warm up every path (JIT, connection pools, workflow cache) before measuring.
+    await closedLoop(4, 20, floorOnce);
+    await closedLoop(4, 20, sagaOnce);
+    if (args.soak) {
+      const total = Number(args.soak);
+      const checkpoints = await soak({
+        total,
+        concurrency: Number(args['soak-concurrency']),
+        every: Math.max(1, Math.round(total / 10)),
+        run: sagaOnce,
+        processes: [...workers, api].map((p) => ({ name: p.spec.name, pid: p.pid })),
+        onCheckpoint: (c) => log(`soak ${c.orders}/${total} orders, ${c.seconds.toFixed(0)} s`),
+      });
+      const table = renderSoak(checkpoints);
+      console.log(table);
+      writeFileSync(path.join(args.out as string, 'soak.md'), `${table}\n`);
+      writeFileSync(path.join(args.out as string, 'soak.json'), JSON.stringify(checkpoints, null, 2));
+      return;
+    }
+    await closedLoop(4, 20, directOnce);
+    for (const concurrency of LEVELS) {
+      const total = Math.max(ORDERS_PER_LEVEL, concurrency * 2);
+      await measure('floor', `closed c=${concurrency}`, () => closedLoop(concurrency, total, floorOnce));
+      await measure('saga', `closed c=${concurrency}`, () => closedLoop(concurrency, total, sagaOnce));
+      await measure('direct', `closed c=${concurrency}`, () => closedLoop(concurrency, total, directOnce));
+    }
+    // Open loop at half the saga's best closed-loop throughput (or the given rate): the POST p99 target's point.
+    const bestSaga = Math.max(...rows.filter((r) => r.mode === 'saga').map((r) => r.ordersPerSecond));
+    const rate = Number(args['open-rate']) || Math.max(1, Math.round(bestSaga / 2));
+    const seconds = quick ? 5 : Number(args['open-seconds']);
+    await measure('floor', `open ${rate}/s`, () => openLoop(rate, seconds, floorOnce));
+    await measure('saga', `open ${rate}/s`, () => openLoop(rate, seconds, sagaOnce));
+    await measure('direct', `open ${rate}/s`, () => openLoop(rate, seconds, directOnce));
+
+    const table = renderTable(rows);
     console.log(table);
-    writeFileSync(path.join(args.out as string, 'soak.md'), `${table}\n`);
-    writeFileSync(path.join(args.out as string, 'soak.json'), JSON.stringify(checkpoints, null, 2));
+    const stamp = new Date().toISOString();
+    writeFileSync(
+      path.join(args.out as string, 'bench.json'),
+      JSON.stringify({ stamp, levels: LEVELS, rows }, null, 2),
+    );
+    writeFileSync(path.join(args.out as string, 'bench.md'), `${table}\n`);
+    if (profileDir) writeFileSync(path.join(profileDir, 'meta.json'), JSON.stringify(profileMeta, null, 2));
+  } finally {
     await stopAll();
-    return;
   }
-  await closedLoop(4, 20, directOnce);
-  for (const concurrency of LEVELS) {
-    const total = Math.max(ORDERS_PER_LEVEL, concurrency * 2);
-    await measure('floor', `closed c=${concurrency}`, () => closedLoop(concurrency, total, floorOnce));
-    await measure('saga', `closed c=${concurrency}`, () => closedLoop(concurrency, total, sagaOnce));
-    await measure('direct', `closed c=${concurrency}`, () => closedLoop(concurrency, total, directOnce));
-  }
-  // Open loop at half the saga's best closed-loop throughput (or the given rate): the POST p99 target's point.
-  const bestSaga = Math.max(...rows.filter((r) => r.mode === 'saga').map((r) => r.ordersPerSecond));
-  const rate = Number(args['open-rate']) || Math.max(1, Math.round(bestSaga / 2));
-  const seconds = quick ? 5 : Number(args['open-seconds']);
-  await measure('floor', `open ${rate}/s`, () => openLoop(rate, seconds, floorOnce));
-  await measure('saga', `open ${rate}/s`, () => openLoop(rate, seconds, sagaOnce));
-  await measure('direct', `open ${rate}/s`, () => openLoop(rate, seconds, directOnce));
-
-  const table = renderTable(rows);
-  console.log(table);
-  const stamp = new Date().toISOString();
-  writeFileSync(
-    path.join(args.out as string, 'bench.json'),
-    JSON.stringify({ stamp, levels: LEVELS, rows }, null, 2),
-  );
-  writeFileSync(path.join(args.out as string, 'bench.md'), `${table}\n`);
-  if (profileDir) writeFileSync(path.join(profileDir, 'meta.json'), JSON.stringify(profileMeta, null, 2));
-
-  await stopAll();
 }
 
 /** The saga's database steps called in sequence in this process, with no Temporal: a non-durable monolith. */

@@ -1,7 +1,9 @@
 /**
- * Summarises the V8 CPU profiles written by `npm run bench -- --profile <dir>`: per process and thread, the busy
- * time inside the measurement windows (per saga or floor run) split by where it was spent (a package, our own code by folder, V8's GC, native code), and the hottest
- * functions. Usage: `tsx scripts/bench/profile-summary.ts <dir> [--top 12]`.
+ * Summarises the V8 CPU profiles written by `npm run bench -- --profile <dir>`: per process and thread, the sampled
+ * busy time inside the measurement windows (per saga or floor run) by where it was spent (a package, our own code
+ * by folder, V8's GC, native code), and the hottest functions. Samples are wall-clock ticks, so on a saturated
+ * machine a thread waiting for a core counts as busy: read the shares, and take CPU totals from the bench's /proc
+ * columns. Usage: `tsx scripts/bench/profile-summary.ts <dir> [--top 12] [--load "closed c=8"]`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +37,7 @@ const top = Number(values.top);
 const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as Meta;
 
 /** Where a frame's time belongs: a package, one of our folders, the workflow bundle, or V8 itself. */
-export function bucketOf(url: string, functionName: string): string {
+function bucketOf(url: string, functionName: string): string {
   if (functionName === '(idle)') return '(idle)';
   if (functionName === '(garbage collector)') return '(gc)';
   if (functionName === '(program)') return '(program: V8/native outside JS)';
@@ -59,6 +61,8 @@ for (const file of readdirSync(dir)
   const mode = name === 'floor-worker' ? 'floor' : 'saga';
   const windows = meta.windows.filter((w) => w.mode === mode && (!values.load || w.load === values.load));
   const orders = windows.reduce((sum, w) => sum + w.orders, 0);
+  if (orders === 0)
+    throw new Error(`no ${mode} measurement${values.load ? ` at load "${values.load}"` : ''} in meta.json`);
   const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
@@ -96,5 +100,5 @@ for (const file of readdirSync(dir)
     console.log(`| ${fn.replaceAll('|', '\\|')} | ${(us / 1000 / orders).toFixed(2)} |`);
   }
 }
-console.log('\n| process | thread | CPU ms per run (sampled) |\n|---|---|---:|');
+console.log('\n| process | thread | sampled busy ms per run |\n|---|---|---:|');
 for (const p of perProcess) console.log(`| ${p.name} | ${p.thread} | ${p.msPerOrder.toFixed(1)} |`);
