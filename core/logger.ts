@@ -22,6 +22,10 @@ export const REDACTED_PATHS = [
 
 export type { Logger };
 
+const noop = () => undefined;
+/** A Temporal-SDK-shaped logger that drops everything (bundler and mock activity output in harnesses and tests). */
+export const silentLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+
 /** An error as a plain object: class, message, stack, cause, and a Temporal failure's type and retryability. */
 export function serializeError(value: unknown): unknown {
   if (!(value instanceof Error)) return value;

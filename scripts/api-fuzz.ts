@@ -4,13 +4,12 @@
  * plus stateful sequences along the document's links. Exits non-zero on any failed check.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../core/config.js';
 import { startTestStack } from '../tests/support/stack.js';
-import { WORKFLOWS_PATH } from '../workers/service-worker.js';
+import { writeWorkflowBundle } from './bundle-workflows.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from './temporal-tools.mjs';
 
@@ -88,11 +87,8 @@ async function main(): Promise<void> {
   const tools = ensureTemporalTools() as { cli: string | null };
   if (!tools.cli) throw new Error('Temporal CLI unavailable: install Python 3 or set TEMPORAL_CLI_PATH');
   const schemathesis = ensureSchemathesis();
-  const noop = () => undefined;
-  const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
   const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'api-fuzz-')), 'workflows.js');
-  writeFileSync(bundlePath, code);
+  await writeWorkflowBundle(bundlePath, { quiet: true });
 
   const stack = await startTestStack({
     temporalCli: tools.cli,

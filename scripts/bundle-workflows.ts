@@ -8,14 +8,24 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../core/config.js';
+import { silentLogger } from '../core/logger.js';
 import { WORKFLOWS_PATH } from '../workers/service-worker.js';
 
 /** Where the bundle goes unless `--out` says otherwise (dist/ is gitignored). */
 export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflows.js');
 
-/** Bundles the workflows and writes the bundle to `outFile`; returns its size in bytes. */
-export async function writeWorkflowBundle(outFile: string): Promise<number> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+/**
+ * Bundles workflow code (the saga's unless `workflowsPath` says otherwise) and writes the bundle to `outFile`;
+ * returns its size in bytes. `quiet` drops the bundler's own output (harnesses that print tables of their own).
+ */
+export async function writeWorkflowBundle(
+  outFile: string,
+  options: { workflowsPath?: string; quiet?: boolean } = {},
+): Promise<number> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH,
+    ...(options.quiet ? { logger: silentLogger } : {}),
+  });
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, code);
   return Buffer.byteLength(code);

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import {
   ORDERS_QUEUE,
   type OrderInput,
@@ -26,9 +25,9 @@ import { createTemporalClient } from '../core/temporal.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SEED_PRODUCTS, seedCatalog } from '../db/seed.js';
-import { WORKFLOWS_PATH } from '../workers/service-worker.js';
 import { startWorkers } from '../workers/worker-host.js';
 import { cancelOrderUpdate, getOrderQuery } from '../workflows/definitions.js';
+import { writeWorkflowBundle } from './bundle-workflows.js';
 import { startDevServer } from './dev-server.js';
 import { freePort } from './free-port.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
@@ -113,11 +112,8 @@ function orderInputFor(scenario: Scenario): OrderInput {
 async function main(): Promise<void> {
   const tools = ensureTemporalTools() as { cli: string | null };
   if (!tools.cli) throw new Error('Temporal CLI unavailable');
-  const noop = () => undefined;
-  const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
   const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'record-')), 'workflows.js');
-  writeFileSync(bundlePath, code);
+  await writeWorkflowBundle(bundlePath, { quiet: true });
 
   const devServer = await startDevServer({ cli: tools.cli, port: await freePort() });
   const database = await openDatabase({ pgliteDir: 'memory://' });

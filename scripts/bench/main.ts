@@ -11,7 +11,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import { upsertProduct } from '../../activities/catalog.js';
 import { createInventoryActivities } from '../../activities/inventory.js';
@@ -22,10 +21,11 @@ import { type OrderState, type OrderStatus, orderWorkflowId } from '../../contra
 import { SERVICE_NAMES } from '../../contracts/services.js';
 import { loadConfig, PROJECT_ROOT } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
+import { silentLogger } from '../../core/logger.js';
 import { payloadKeysForRun } from '../../core/payload-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
-import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
+import { writeWorkflowBundle } from '../bundle-workflows.js';
 import { type DevServer, startDevServer } from '../dev-server.js';
 import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../lib/managed-process.js';
@@ -108,16 +108,11 @@ async function main(): Promise<void> {
   mkdirSync(args.out as string, { recursive: true });
   const runDir = path.join(PROJECT_ROOT, '.data', 'bench', String(Date.now()));
   mkdirSync(runDir, { recursive: true });
-  const noop = () => undefined;
-  const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
   const sagaBundle = path.join(runDir, 'workflows.js');
-  writeFileSync(
-    sagaBundle,
-    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code,
-  );
+  await writeWorkflowBundle(sagaBundle, { quiet: true });
   const floorBundle = path.join(runDir, 'floor.js');
   const floorPath = path.join(PROJECT_ROOT, 'scripts', 'bench', 'floor-workflow.ts');
-  writeFileSync(floorBundle, (await bundleWorkflowCode({ workflowsPath: floorPath, logger: quiet })).code);
+  await writeWorkflowBundle(floorBundle, { workflowsPath: floorPath, quiet: true });
 
   let devServer: DevServer | undefined;
   let temporalAddress = args['temporal-address'];
@@ -254,15 +249,15 @@ async function main(): Promise<void> {
   ) => {
     postLatencies.length = 0;
     const pids = mode === 'direct' ? [] : mode === 'floor' ? [floorWorker.pid] : workers.map((w) => w.pid);
-    const cpuBefore = mode === 'direct' ? process.cpuUsage() : undefined;
-    const before = pids.map(cpuSeconds);
-    const others = () => [
+    // CPU seconds used so far by the mode's workers (this process for direct), the API, the server and Postgres.
+    const cpuNow = () => [
+      mode === 'direct' ? ownCpuSeconds() : pids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0),
       mode === 'saga' ? cpuSeconds(api.pid) : 0,
       // Not ours to measure when the server runs elsewhere (--temporal-address): blank, not 0.
       devServer ? cpuSeconds(devServer.process.pid) : Number.NaN,
       cpuSecondsOfCommand('postgres') - cpuSeconds(adminBackendPid),
     ];
-    const othersBefore = others();
+    const cpuBefore = cpuNow();
     let peak = 0;
     const db = { active: 0, open: 0, sampling: false };
     const dbSampler = setInterval(() => {
@@ -296,13 +291,9 @@ async function main(): Promise<void> {
     }
     const { latencies, seconds } = outcome;
     profileMeta.windows.push({ mode, load, orders: latencies.length, startUs, endUs: monotonicUs() });
-    const cpu =
-      mode === 'direct'
-        ? (() => {
-            const used = process.cpuUsage(cpuBefore);
-            return (used.user + used.system) / 1e6;
-          })()
-        : pids.map(cpuSeconds).reduce((sum, value, i) => sum + value - (before[i] ?? 0), 0);
+    const [workersCpu = 0, apiCpu = 0, temporalCpu = 0, postgresCpu = 0] = cpuNow().map(
+      (seconds, i) => ((seconds - (cpuBefore[i] ?? 0)) / latencies.length) * 1000,
+    );
     const row: Row = {
       mode,
       load,
@@ -314,18 +305,10 @@ async function main(): Promise<void> {
       ...(mode === 'saga'
         ? { postP50: percentile(postLatencies, 50), postP99: percentile(postLatencies, 99) }
         : {}),
-      cpuPerOrderMs: (cpu / latencies.length) * 1000,
-      ...(() => {
-        const [apiCpu = 0, temporalCpu = 0, postgresCpu = 0] = others().map(
-          (v, i) => v - (othersBefore[i] ?? 0),
-        );
-        const perOrder = (seconds: number) => (seconds / latencies.length) * 1000;
-        return {
-          apiCpuPerOrderMs: perOrder(apiCpu),
-          temporalCpuPerOrderMs: perOrder(temporalCpu),
-          postgresCpuPerOrderMs: perOrder(postgresCpu),
-        };
-      })(),
+      cpuPerOrderMs: workersCpu,
+      apiCpuPerOrderMs: apiCpu,
+      temporalCpuPerOrderMs: temporalCpu,
+      postgresCpuPerOrderMs: postgresCpu,
       peakWorkerRssMiB: peak,
       peakDbActive: db.active,
       peakDbOpen: db.open,
@@ -396,15 +379,19 @@ async function main(): Promise<void> {
   }
 }
 
+/** CPU seconds this process has used so far (the direct mode's workers are this process). */
+function ownCpuSeconds(): number {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1e6;
+}
+
 /** The saga's database steps called in sequence in this process, with no Temporal: a non-durable monolith. */
 function directSteps(db: Parameters<typeof createOrdersActivities>[0]['db']) {
   const orders = createOrdersActivities({ db });
   const inventory = createInventoryActivities({ db });
   const payments = createPaymentsActivities({ db });
   const shipping = createShippingActivities({ db });
-  const noop = () => undefined;
-  const silent = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-  const env = new MockActivityEnvironment({}, { logger: silent });
+  const env = new MockActivityEnvironment({}, { logger: silentLogger });
   return async () => {
     const orderId = `ord_${randomUUID().replaceAll('-', '')}`;
     const items = [{ sku: 'B-1', quantity: 1, unitPriceCents: 1000 }];

