@@ -57,7 +57,8 @@ export async function call(
   return { status: response.status, headers: response.headers, json, text, ms: Date.now() - started };
 }
 
-const address = {
+/** A deliverable shipping address for test orders. */
+export const ORDER_ADDRESS = {
   name: 'Ada Lovelace',
   line1: '12 Analytical St',
   city: 'London',
@@ -71,7 +72,7 @@ export function orderBody(overrides: Record<string, unknown> = {}) {
     customerId: 'cust-api',
     items: [{ sku: 'MUG-RED', quantity: 1 }],
     payment: { token: 'tok_ok' },
-    shippingAddress: address,
+    shippingAddress: ORDER_ADDRESS,
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@ import { products } from '../../db/schema/inventory.js';
 import { orders } from '../../db/schema/orders.js';
 import { ledger } from '../../db/schema/payments.js';
 import { shipments } from '../../db/schema/shipping.js';
+import { ORDER_ADDRESS as address, orderBody as apiOrderBody, call as httpCall } from '../api/http.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
@@ -22,35 +23,18 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const address = {
-  name: 'Ada Lovelace',
-  line1: '12 Analytical St',
-  city: 'London',
-  postalCode: 'N1 9GU',
-  country: 'GB',
-};
-
+/** A valid order of this suite (its own customer, two mugs), with overrides. */
 function orderBody(overrides: Record<string, unknown> = {}) {
-  return {
-    customerId: 'cust-e2e',
-    items: [{ sku: 'MUG-RED', quantity: 2 }],
-    payment: { token: 'tok_ok' },
-    shippingAddress: address,
-    ...overrides,
-  };
+  return apiOrderBody({ customerId: 'cust-e2e', items: [{ sku: 'MUG-RED', quantity: 2 }], ...overrides });
 }
 
+/** One unauthenticated request to the stack (this suite runs with auth off): status, content type, JSON. */
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${stack.baseUrl}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
+  const result = await httpCall(stack.baseUrl, method, path, { body, headers, key: null });
   return {
-    status: response.status,
-    type: response.headers.get('content-type'),
-    json: text ? JSON.parse(text) : null,
+    status: result.status,
+    type: result.headers.get('content-type'),
+    json: result.text ? result.json : null,
   };
 }
 
