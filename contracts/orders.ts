@@ -3,13 +3,17 @@
 /** Task queue polled by the orders worker (saga workflows + orders activities). */
 export const ORDERS_QUEUE = 'orders';
 
-/** Every status an order moves through, in saga order; the last three are terminal. */
+/**
+ * Every status an order moves through, in saga order; the last three are terminal. `COMPENSATION_FAILED`: a
+ * compensation could not succeed (a non-retryable error); the saga waits for an operator to retry or resolve it.
+ */
 export const ORDER_STATUSES = [
   'PENDING',
   'RESERVING',
   'CHARGING',
   'SHIPPING',
   'COMPENSATING',
+  'COMPENSATION_FAILED',
   'COMPLETED',
   'FAILED',
   'CANCELLED',
@@ -31,7 +35,14 @@ export const STEP_NAMES = ['reserveStock', 'chargePayment', 'createShipment', 'c
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** Lifecycle of one step as shown to clients. */
-export type StepStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
+export type StepStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'COMPENSATING'
+  | 'COMPENSATED'
+  /** The compensation failed non-retryably; an operator retries or resolves it (see docs/OPERATIONS.md). */
+  | 'COMPENSATION_FAILED';
 
 export interface OrderItem {
   sku: string;
@@ -61,6 +72,8 @@ export interface OrderInput {
   createdAt: string;
   /** Hash of the client's request body, used to tell a retry from a different request. */
   requestHash?: string;
+  /** The API client that placed the order (tenancy); absent in runs started before tenancy. */
+  clientId?: string;
 }
 
 export interface StepRecord {
@@ -115,6 +128,8 @@ export const CANCEL_ORDER_UPDATE = 'cancelOrder';
 export interface CreateOrderRecordInput {
   orderId: string;
   customerId: string;
+  /** Owner of the order; `anonymous` when absent (runs started before tenancy). */
+  clientId?: string;
   items: OrderItem[];
   totalCents: number;
   createdAt: string;
@@ -126,6 +141,9 @@ export interface SetOrderStatusInput {
   status: OrderStatus;
   seq: number;
   failureReason?: string | null;
+  failureCode?: string | null;
+  /** The whole order view as of this write; the terminal write's view is what closed orders are read from. */
+  view?: OrderState;
 }
 
 /** Activities of the orders service (queue {@link ORDERS_QUEUE}). */

@@ -102,7 +102,14 @@ export const OrderView = z
       z
         .object({
           name: z.enum(STEP_NAMES),
-          status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'COMPENSATING', 'COMPENSATED']),
+          status: z.enum([
+            'RUNNING',
+            'SUCCEEDED',
+            'FAILED',
+            'COMPENSATING',
+            'COMPENSATED',
+            'COMPENSATION_FAILED',
+          ]),
           at: Timestamp,
           error: z.string().nullable(),
         })

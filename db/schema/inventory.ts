@@ -23,6 +23,8 @@ export const products = inventorySchema.table(
     priceCents: integer('price_cents').notNull(),
     available: integer('available').notNull().default(0),
     reserved: integer('reserved').notNull().default(0),
+    /** Bumped by every catalog write (`PUT /v1/products`): the ETag that makes concurrent edits fail with 412. */
+    version: integer('version').notNull().default(1),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

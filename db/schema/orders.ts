@@ -1,30 +1,42 @@
 /** Tables of the orders service (Postgres schema `orders`). */
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
-import { ORDER_STATUSES, type OrderItem, type OrderStatus } from '../../contracts/orders.js';
+import { bigint, check, index, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import { ORDER_STATUSES, type OrderItem, type OrderState, type OrderStatus } from '../../contracts/orders.js';
 import { sqlList } from './sql-list.js';
 
 /** The `orders` Postgres schema; only the orders service writes here. */
 export const ordersSchema = pgSchema('orders');
 
-/** One row per order, moved forward by `setOrderStatus`; `status_seq` rejects late, out-of-order writes. */
+/**
+ * One row per order, moved forward by `setOrderStatus`; `status_seq` rejects late, out-of-order writes. `view` is the
+ * order view as of the last status write (the final view once terminal), so reads need no worker and outlive retention.
+ */
 export const orders = ordersSchema.table(
   'orders',
   {
     orderId: text('order_id').primaryKey(),
     customerId: text('customer_id').notNull(),
+    /** The API client that placed the order (tenancy): other clients never see it. */
+    clientId: text('client_id').notNull().default('anonymous'),
     items: jsonb('items').$type<OrderItem[]>().notNull(),
-    totalCents: integer('total_cents').notNull(),
+    totalCents: bigint('total_cents', { mode: 'number' }).notNull(),
     status: text('status').$type<OrderStatus>().notNull().default('PENDING'),
     statusSeq: integer('status_seq').notNull().default(0),
     failureReason: text('failure_reason'),
+    /** Bounded failure type (`OutOfStock`, `PaymentDeclined`, ...), null unless failed. */
+    failureCode: text('failure_code'),
+    /** The saga's order view at its last status write; null only for rows written before views were recorded. */
+    view: jsonb('view').$type<OrderState>(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     check('orders_status_check', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
     check('orders_total_cents_check', sql`${t.totalCents} >= 0`),
-    index('orders_customer_created_idx').on(t.customerId, t.createdAt.desc().nullsFirst()),
-    index('orders_status_created_idx').on(t.status, t.createdAt.desc().nullsFirst()),
+    // Every listing pages by (created_at, order_id) desc; each filter gets an index that serves it in that order.
+    index('orders_created_idx').on(t.createdAt.desc(), t.orderId.desc()),
+    index('orders_client_created_idx').on(t.clientId, t.createdAt.desc(), t.orderId.desc()),
+    index('orders_customer_created_idx').on(t.customerId, t.createdAt.desc(), t.orderId.desc()),
+    index('orders_status_created_idx').on(t.status, t.createdAt.desc(), t.orderId.desc()),
   ],
 );

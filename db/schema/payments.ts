@@ -1,6 +1,6 @@
 /** Tables of the payments service (Postgres schema `payments`). */
 import { sql } from 'drizzle-orm';
-import { check, integer, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { sqlList } from './sql-list.js';
 
 /** Kinds of ledger entries: money taken, money given back, or a marker that a charge must never happen. */
@@ -18,7 +18,7 @@ export const ledger = paymentsSchema.table(
     id: uuid('id').primaryKey().defaultRandom(),
     orderId: text('order_id').notNull(),
     kind: text('kind').$type<LedgerKind>().notNull(),
-    amountCents: integer('amount_cents').notNull(),
+    amountCents: bigint('amount_cents', { mode: 'number' }).notNull(),
     providerRef: text('provider_ref'),
     /** sha256 hex prefix of the payment token; the raw token is never stored. */
     tokenFingerprint: text('token_fingerprint'),

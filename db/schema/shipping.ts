@@ -1,11 +1,13 @@
 /** Tables of the shipping service (Postgres schema `shipping`). */
 import { sql } from 'drizzle-orm';
 import { check, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
-import type { ShipmentRecordStatus } from '../../contracts/shipping.js';
 import { sqlList } from './sql-list.js';
 
-/** Every status a shipment row can hold; `CANCELLED` with no tracking id is a tombstone. */
-export const SHIPMENT_STATUSES = ['CREATED', 'CANCELLED'] as const satisfies readonly ShipmentRecordStatus[];
+/**
+ * Every status a shipment row can hold: `BOOKING` is written (and committed) before the carrier is called, so a
+ * compensation always finds the row; `CANCELLED` with no tracking id is a tombstone.
+ */
+export const SHIPMENT_STATUSES = ['BOOKING', 'CREATED', 'CANCELLED'] as const;
 
 /** The `shipping` Postgres schema; only the shipping service writes here. */
 export const shippingSchema = pgSchema('shipping');
@@ -15,7 +17,7 @@ export const shipments = shippingSchema.table(
   'shipments',
   {
     orderId: text('order_id').primaryKey(),
-    status: text('status').$type<ShipmentRecordStatus>().notNull(),
+    status: text('status').$type<(typeof SHIPMENT_STATUSES)[number]>().notNull(),
     trackingId: text('tracking_id'),
     /** Destination country only; the rest of the address stays out of storage. Null on tombstones. */
     country: text('country'),
