@@ -38,6 +38,50 @@ const OUTCOME_OF: Partial<Record<OrderStatus, OrderOutcome>> = {
   CANCELLED: 'cancelled',
 };
 
+/** Owner of orders placed without API keys (dev mode) or before tenancy. */
+export const ANONYMOUS_CLIENT = 'anonymous';
+
+/** Inserts the row from the write's view when none exists; true when this write created it. */
+async function createFromView(
+  db: Database,
+  input: SetOrderStatusInput,
+  changes: Partial<typeof orders.$inferInsert>,
+): Promise<boolean> {
+  const view = input.view;
+  if (!view) return false;
+  const inserted = await db
+    .insert(orders)
+    .values({
+      orderId: input.orderId,
+      customerId: view.customerId,
+      clientId: input.clientId ?? ANONYMOUS_CLIENT,
+      items: view.items,
+      totalCents: view.totalCents,
+      createdAt: new Date(view.createdAt),
+      ...changes,
+    })
+    .onConflictDoNothing({ target: orders.orderId })
+    .returning({ orderId: orders.orderId });
+  return inserted.length > 0;
+}
+
+/** Metrics of a status write that changed the row: an order's end, or a compensation that needs an operator. */
+function recordStatusEvents(input: SetOrderStatusInput, createdAt: Date): void {
+  if (input.status === 'COMPENSATION_FAILED') {
+    recordSagaEvent({ kind: 'compensationStuck', orderId: input.orderId });
+    return;
+  }
+  const outcome = OUTCOME_OF[input.status];
+  if (!outcome) return;
+  recordSagaEvent({
+    kind: 'orderFinished',
+    orderId: input.orderId,
+    outcome,
+    reason: outcome === 'failed' ? (input.failureCode ?? failureCodeOf(input.failureReason)) : null,
+    durationSeconds: Math.max(0, (Date.now() - createdAt.getTime()) / 1000),
+  });
+}
+
 /** What the orders activities need. */
 export interface OrdersActivityDeps {
   db: Database;
@@ -52,6 +96,7 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
         .values({
           orderId: input.orderId,
           customerId: input.customerId,
+          clientId: input.clientId ?? ANONYMOUS_CLIENT,
           items: input.items,
           totalCents: input.totalCents,
           status: 'PENDING',
@@ -68,30 +113,26 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
     },
 
     async setOrderStatus(input: SetOrderStatusInput): Promise<void> {
+      const now = new Date();
+      const changes = {
+        status: input.status,
+        statusSeq: input.seq,
+        failureReason: input.failureReason ?? null,
+        ...(input.failureCode !== undefined ? { failureCode: input.failureCode } : {}),
+        // Sagas started before views were recorded send none; their rows keep the last view they had.
+        ...(input.view ? { view: input.view } : {}),
+        updatedAt: now,
+      };
       const updated = await db
         .update(orders)
-        .set({
-          status: input.status,
-          statusSeq: input.seq,
-          failureReason: input.failureReason ?? null,
-          updatedAt: new Date(),
-        })
+        .set(changes)
         // A retry delivered after a newer status carries a lower seq and must not move the order back.
         .where(and(eq(orders.orderId, input.orderId), lt(orders.statusSeq, input.seq)))
         .returning({ orderId: orders.orderId, createdAt: orders.createdAt });
       const row = updated[0];
       if (row) {
         // The one write that made the order terminal: a repeated or stale write updates nothing.
-        const outcome = OUTCOME_OF[input.status];
-        if (outcome) {
-          recordSagaEvent({
-            kind: 'orderFinished',
-            orderId: input.orderId,
-            outcome,
-            reason: outcome === 'failed' ? failureCodeOf(input.failureReason) : null,
-            durationSeconds: Math.max(0, (Date.now() - row.createdAt.getTime()) / 1000),
-          });
-        }
+        recordStatusEvents(input, row.createdAt);
         log.info('order status set', { orderId: input.orderId, status: input.status, seq: input.seq });
         return;
       }
@@ -101,6 +142,15 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
         .where(eq(orders.orderId, input.orderId));
       const current = existing[0];
       if (!current) {
+        // A first write that failed for good leaves no row: a write carrying the whole view creates it instead.
+        if (input.view && (await createFromView(db, input, changes))) {
+          recordStatusEvents(input, new Date(input.view.createdAt));
+          log.info('order record created by its status write', {
+            orderId: input.orderId,
+            status: input.status,
+          });
+          return;
+        }
         // Retryable on purpose: the row may be written by a createOrderRecord still in flight.
         throw new Error(`order ${input.orderId} does not exist yet; cannot set status ${input.status}`);
       }

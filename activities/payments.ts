@@ -7,6 +7,7 @@ import {
   type ChargeResult,
   PAYMENT_DECLINED,
   type PaymentsActivities,
+  REFUND_REJECTED,
   type RefundResult,
 } from '../contracts/payments.js';
 import type { Database, Transaction } from '../db/client.js';
@@ -120,6 +121,15 @@ export function createPaymentsActivities({ db }: PaymentsActivityDeps): Payments
         if (decision.outcome === 'unavailable') {
           log.warn('refund provider unavailable, will retry', { orderId, attempt });
           throw new Error(decision.reason);
+        }
+        if (decision.outcome === 'rejected') {
+          // No retry can change the processor's mind: the saga holds the order for an operator.
+          log.error('refund rejected by the provider', { orderId });
+          throw ApplicationFailure.create({
+            type: REFUND_REJECTED,
+            nonRetryable: true,
+            message: decision.reason,
+          });
         }
         const { providerRef } = decision;
         await tx

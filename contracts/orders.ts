@@ -91,6 +91,8 @@ export type ShipmentStatus = 'NONE' | 'CREATED' | 'CANCELLED';
 export interface OrderState {
   orderId: string;
   customerId: string;
+  /** The API client that owns the order (never shown to clients); absent in runs started before tenancy. */
+  clientId?: string;
   status: OrderStatus;
   items: OrderItem[];
   totalCents: number;
@@ -124,6 +126,26 @@ export const GET_ORDER_QUERY = 'getOrder';
 /** Update that asks the saga to cancel; rejected once shipping has started. */
 export const CANCEL_ORDER_UPDATE = 'cancelOrder';
 
+/** Update an operator sends to run the failed compensations of a `COMPENSATION_FAILED` order again. */
+export const RETRY_COMPENSATIONS_UPDATE = 'retryCompensations';
+/** Update an operator sends once a failed compensation was settled by hand; the order then ends. */
+export const RESOLVE_COMPENSATIONS_UPDATE = 'resolveCompensations';
+
+/** What the operator says when resolving by hand (kept in the order's steps). */
+export interface ResolveCompensationsInput {
+  /** Who settled it and how, e.g. "refunded by hand in the provider's dashboard, ticket OPS-123". */
+  note: string;
+}
+
+/** Answer of the operator updates: the compensations they act on. */
+export interface OperatorActionResult {
+  accepted: boolean;
+  steps: StepName[];
+}
+
+/** Failure code of an order whose step found its own compensation had already run (a tombstone won the race). */
+export const STEP_VOIDED = 'StepVoided';
+
 /** Row written by the orders service when a saga starts. */
 export interface CreateOrderRecordInput {
   orderId: string;
@@ -142,6 +164,8 @@ export interface SetOrderStatusInput {
   seq: number;
   failureReason?: string | null;
   failureCode?: string | null;
+  /** Owner of the order, so a status write can create a row whose first write failed. */
+  clientId?: string;
   /** The whole order view as of this write; the terminal write's view is what closed orders are read from. */
   view?: OrderState;
 }

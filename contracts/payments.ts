@@ -12,6 +12,10 @@ export const TOKEN_DECLINED = 'tok_declined';
 export const TOKEN_FLAKY = 'tok_flaky';
 /** Charges normally, but refunding it fails transiently twice first (a compensation that is retried). */
 export const TOKEN_REFUND_FLAKY = 'tok_refund_flaky';
+/** Charges normally, but the provider refuses its refund for good (a compensation that needs an operator). */
+export const TOKEN_REFUND_REJECTED = 'tok_refund_rejected';
+/** Failure type of a refund the provider refused for good. */
+export const REFUND_REJECTED = 'RefundRejected';
 /** Attempts of a `tok_flaky` charge that fail transiently before one succeeds. */
 export const FLAKY_FAILED_ATTEMPTS = 2;
 

@@ -11,6 +11,8 @@ export type OrderOutcome = 'completed' | 'failed' | 'cancelled';
 /** Something that happened exactly once to an order, as proven by a database write. */
 export type SagaEvent =
   | { kind: 'orderStarted'; orderId: string }
+  /** A compensation failed for good: the order waits in COMPENSATION_FAILED for an operator. */
+  | { kind: 'compensationStuck'; orderId: string }
   | {
       kind: 'orderFinished';
       orderId: string;

@@ -11,6 +11,7 @@ export interface SagaMetrics {
   activityFailures: Counter<'service' | 'activity' | 'retryable' | 'type'>;
   compensations: Counter<'service' | 'activity'>;
   compensationFailures: Counter<'service' | 'activity'>;
+  compensationsStuck: Counter;
 }
 
 /** A registry for a process that has none yet, with Node.js process metrics (`process_*`, `nodejs_*`). */
@@ -71,6 +72,11 @@ export function sagaMetricsIn(registry: Registry): SagaMetrics {
       labelNames: ['service', 'activity'],
       registers,
     }),
+    compensationsStuck: new Counter({
+      name: 'saga_orders_compensation_failed_total',
+      help: 'Orders moved to COMPENSATION_FAILED: a compensation failed for good and waits for an operator',
+      registers,
+    }),
   };
   byRegistry.set(registry, metrics);
   return metrics;
@@ -82,6 +88,10 @@ export function sagaEventMetrics(metrics: SagaMetrics): SagaEventSink {
     record(event: SagaEvent) {
       if (event.kind === 'orderStarted') {
         metrics.ordersStarted.inc();
+        return;
+      }
+      if (event.kind === 'compensationStuck') {
+        metrics.compensationsStuck.inc();
         return;
       }
       const labels = event.reason

@@ -1,3 +1,8 @@
 /** Workflow entry point bundled for the orders worker. */
-export { cancelOrderUpdate, getOrderQuery } from './definitions.js';
+export {
+  cancelOrderUpdate,
+  getOrderQuery,
+  resolveCompensationsUpdate,
+  retryCompensationsUpdate,
+} from './definitions.js';
 export { orderSaga } from './order-saga.js';

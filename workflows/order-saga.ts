@@ -6,6 +6,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   log,
   patched,
@@ -20,20 +21,27 @@ import type { InventoryActivities } from '../contracts/inventory.js';
 import { INVENTORY_QUEUE } from '../contracts/inventory.js';
 import type {
   CancelResult,
+  OperatorActionResult,
   OrderInput,
   OrderState,
   OrderStatus,
   OrdersActivities,
   StepName,
+  StepStatus,
 } from '../contracts/orders.js';
-import { CANCELLABLE_STATUSES, ORDERS_QUEUE } from '../contracts/orders.js';
+import { CANCELLABLE_STATUSES, ORDERS_QUEUE, STEP_VOIDED } from '../contracts/orders.js';
 import type { PaymentsActivities } from '../contracts/payments.js';
 import { PAYMENTS_QUEUE } from '../contracts/payments.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
 import type { ShippingActivities } from '../contracts/shipping.js';
 import { SHIPPING_QUEUE } from '../contracts/shipping.js';
 import { type Compensation, CompensationStack } from './compensations.js';
-import { cancelOrderUpdate, getOrderQuery } from './definitions.js';
+import {
+  cancelOrderUpdate,
+  getOrderQuery,
+  resolveCompensationsUpdate,
+  retryCompensationsUpdate,
+} from './definitions.js';
 import { initialOrderState, markStep, reasonOf } from './order-state.js';
 import {
   BOOKKEEPING_OPTIONS,
@@ -41,6 +49,7 @@ import {
   FORWARD_STEP_OPTIONS,
   LOCAL_BOOKKEEPING_OPTIONS,
   LOCAL_BOOKKEEPING_PATCH,
+  TRUSTED_OUTCOMES_PATCH,
 } from './policies.js';
 
 const remoteOrders = proxyActivities<OrdersActivities>({ ...BOOKKEEPING_OPTIONS, taskQueue: ORDERS_QUEUE });
@@ -60,6 +69,24 @@ const undo = {
 /** Thrown between steps when a cancel was accepted; ends the forward path. */
 class CancelRequested extends Error {}
 
+/** What an operator decided for an order whose compensations failed. */
+type OperatorDecision = { kind: 'retry' } | { kind: 'resolve'; note: string };
+
+/** A step that found its compensation had already run: it did nothing, so the order cannot go on. */
+function stepVoided(step: StepName, what: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: STEP_VOIDED,
+    nonRetryable: true,
+    message: `${step} did nothing: ${what} (its compensation had already run)`,
+  });
+}
+
+/** A failure Temporal reports for an activity or a business rule (not a bug in workflow code). */
+const isStepFailure = (err: unknown) => err instanceof ActivityFailure || err instanceof ApplicationFailure;
+
+/** Snapshot of the view for an activity input (plain JSON, detached from later changes). */
+const snapshot = (state: OrderState): OrderState => JSON.parse(JSON.stringify(state)) as OrderState;
+
 /** Runs one order to a terminal state and returns its final view (business failures end in FAILED, not a throw). */
 export async function orderSaga(input: OrderInput): Promise<OrderState> {
   const state = initialOrderState(input, new Date().toISOString());
@@ -71,8 +98,41 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
   let statusSeq = 0;
   /** Scope of the step in flight; an accepted cancel cancels it so a step stuck in retries cannot delay it. */
   let stepScope: CancellationScope | undefined;
+  /** Steps whose compensation failed for good, while the order waits for an operator. */
+  let awaitingOperator: StepName[] = [];
+  let operatorDecision: OperatorDecision | undefined;
 
   setHandler(getOrderQuery, () => state);
+  const operatorValidator = () => {
+    if (state.status !== 'COMPENSATION_FAILED' || awaitingOperator.length === 0 || operatorDecision) {
+      throw new Error(`order ${orderId} is ${state.status}: no failed compensation waits for an operator`);
+    }
+  };
+  setHandler(
+    retryCompensationsUpdate,
+    (): OperatorActionResult => {
+      operatorDecision = { kind: 'retry' };
+      log.info('operator retries compensations', { orderId, steps: awaitingOperator });
+      return { accepted: true, steps: awaitingOperator };
+    },
+    { validator: operatorValidator },
+  );
+  setHandler(
+    resolveCompensationsUpdate,
+    ({ note }): OperatorActionResult => {
+      operatorDecision = { kind: 'resolve', note };
+      log.info('operator resolved compensations by hand', { orderId, steps: awaitingOperator });
+      return { accepted: true, steps: awaitingOperator };
+    },
+    {
+      validator: (input) => {
+        operatorValidator();
+        if (typeof input?.note !== 'string' || input.note.trim().length === 0) {
+          throw new Error('resolveCompensations needs a note saying how the compensation was settled');
+        }
+      },
+    },
+  );
   setHandler(
     cancelOrderUpdate,
     (): CancelResult => {
@@ -99,8 +159,29 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
     setCurrentDetails(`**${status}** — ${waitingOn}`);
     statusSeq += 1;
     await orders.setOrderStatus.executeWithOptions({ summary: `orders: order ${orderId} is ${status}` }, [
-      { orderId, status, seq: statusSeq, failureReason: state.failureReason },
+      {
+        orderId,
+        status,
+        seq: statusSeq,
+        failureReason: state.failureReason,
+        failureCode: state.failureCode,
+        ...(input.clientId ? { clientId: input.clientId } : {}),
+        view: snapshot(state),
+      },
     ]);
+  };
+
+  /**
+   * Status writes after the forward path ended: one that fails for good (a data error) must not leave the workflow
+   * failed with its compensations undone; the saga logs it and goes on (sagas started before this rethrow).
+   */
+  const setClosingStatus = async (status: OrderStatus, waitingOn: string): Promise<void> => {
+    try {
+      await setStatus(status, waitingOn);
+    } catch (err) {
+      if (!isStepFailure(err) || !patched(TRUSTED_OUTCOMES_PATCH)) throw err;
+      log.error('order status write failed for good; the record is stale', { orderId, status });
+    }
   };
 
   const stopIfCancelled = (): void => {
@@ -133,21 +214,30 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
   }
   upsertSearchAttributes([{ key: ORDER_STATUS_KEY, value: 'PENDING' }]);
   setCurrentDetails(`**PENDING** — recording order ${orderId}`);
-  // Non-cancellable: every later status write needs this row, so it must exist even if a cancel lands now.
-  await CancellationScope.nonCancellable(() =>
-    orders.createOrderRecord.executeWithOptions({ summary: `orders: record order ${orderId}` }, [
-      {
-        orderId,
-        customerId: input.customerId,
-        items: input.items,
-        totalCents: input.totalCents,
-        createdAt: input.createdAt,
-      },
-    ]),
-  );
+  /** A first write that failed for good: the order fails (the terminal write creates the row from its view). */
+  let recordFailure: unknown;
+  try {
+    // Non-cancellable: every later status write needs this row, so it must exist even if a cancel lands now.
+    await CancellationScope.nonCancellable(() =>
+      orders.createOrderRecord.executeWithOptions({ summary: `orders: record order ${orderId}` }, [
+        {
+          orderId,
+          customerId: input.customerId,
+          ...(input.clientId ? { clientId: input.clientId } : {}),
+          items: input.items,
+          totalCents: input.totalCents,
+          createdAt: input.createdAt,
+        },
+      ]),
+    );
+  } catch (err) {
+    if (!isStepFailure(err) || !patched(TRUSTED_OUTCOMES_PATCH)) throw err;
+    recordFailure = err;
+  }
 
   const units = input.items.reduce((sum, item) => sum + item.quantity, 0);
   try {
+    if (recordFailure) throw recordFailure;
     stopIfCancelled();
     await setStatus('RESERVING', `inventory: reserving ${units} units`);
     await runStep(
@@ -160,11 +250,16 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
             [{ orderId }],
           ),
       },
-      () =>
-        inventory.reserveStock.executeWithOptions(
+      async () => {
+        const reservation = await inventory.reserveStock.executeWithOptions(
           { summary: `inventory: reserve ${units} units of ${input.items.length} SKUs for order ${orderId}` },
           [{ orderId, items: input.items.map(({ sku, quantity }) => ({ sku, quantity })) }],
-        ),
+        );
+        if (reservation.status === 'RELEASED' && patched(TRUSTED_OUTCOMES_PATCH)) {
+          throw stepVoided('reserveStock', 'the stock was already released');
+        }
+        return reservation;
+      },
     );
 
     stopIfCancelled();
@@ -181,11 +276,16 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
           if (refund.status === 'REFUNDED') state.payment.status = 'REFUNDED';
         },
       },
-      () =>
-        payments.chargePayment.executeWithOptions(
+      async () => {
+        const result = await payments.chargePayment.executeWithOptions(
           { summary: `payments: charge ${input.totalCents} cents for order ${orderId}` },
           [{ orderId, amountCents: input.totalCents, paymentToken: input.paymentToken }],
-        ),
+        );
+        if (result.status === 'VOIDED' && patched(TRUSTED_OUTCOMES_PATCH)) {
+          throw stepVoided('chargePayment', 'the charge was voided');
+        }
+        return result;
+      },
     );
     if (charge.status === 'CHARGED') state.payment = { status: 'CHARGED', amountCents: charge.amountCents };
 
@@ -205,11 +305,16 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
           }
         },
       },
-      () =>
-        shipping.createShipment.executeWithOptions(
+      async () => {
+        const result = await shipping.createShipment.executeWithOptions(
           { summary: `shipping: create shipment for order ${orderId}` },
           [{ orderId, address: input.shippingAddress }],
-        ),
+        );
+        if (result.status === 'CANCELLED' && patched(TRUSTED_OUTCOMES_PATCH)) {
+          throw stepVoided('createShipment', 'the shipment was already cancelled');
+        }
+        return result;
+      },
     );
     if (shipment.status === 'CREATED')
       state.shipment = { status: 'CREATED', trackingId: shipment.trackingId };
@@ -228,16 +333,47 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
   } catch (err) {
     // An accepted cancel wins over a failure that raced it: the client was told the order is being cancelled.
     const cancelled = state.cancelRequested || err instanceof CancelRequested || isCancellation(err);
-    if (!cancelled && !(err instanceof ActivityFailure) && !(err instanceof ApplicationFailure)) throw err;
+    if (!cancelled && !isStepFailure(err)) throw err;
     const reason = cancelled ? null : reasonOf(err);
     state.failureReason = reason?.message ?? null;
     state.failureCode = reason?.code ?? null;
     log.warn('order compensating', { orderId, cancelled, failureCode: state.failureCode });
     // Compensations must finish even if the workflow itself is being cancelled.
     await CancellationScope.nonCancellable(async () => {
-      await setStatus('COMPENSATING', `undoing ${compensations.size} step(s) in reverse`);
-      await compensations.runAll((step, phase) => markStep(state, step, phase, new Date().toISOString()));
-      await setStatus(cancelled ? 'CANCELLED' : 'FAILED', 'done');
+      await setClosingStatus('COMPENSATING', `undoing ${compensations.size} step(s) in reverse`);
+      const onPhase = (step: StepName, phase: StepStatus, error?: string) =>
+        markStep(state, step, phase, new Date().toISOString(), error);
+      // A compensation that fails for good must not skip the ones after it (sagas started before this stop).
+      const keepGoing = (_: Compensation, error: unknown) => {
+        if (!isStepFailure(error) || !patched(TRUSTED_OUTCOMES_PATCH)) throw error;
+      };
+      let failed = await compensations.runAll(onPhase, keepGoing);
+      while (failed.length > 0) {
+        awaitingOperator = failed.map((compensation) => compensation.step);
+        log.error('compensation failed for good; waiting for an operator', {
+          orderId,
+          steps: awaitingOperator,
+        });
+        await setClosingStatus(
+          'COMPENSATION_FAILED',
+          `compensation of ${awaitingOperator.join(', ')} failed: run the retryCompensations or resolveCompensations update`,
+        );
+        await condition(() => operatorDecision !== undefined);
+        const decision = operatorDecision as OperatorDecision;
+        operatorDecision = undefined;
+        if (decision.kind === 'resolve') {
+          for (const step of awaitingOperator)
+            onPhase(step, 'COMPENSATED', `resolved by an operator: ${decision.note}`);
+          awaitingOperator = [];
+          break;
+        }
+        awaitingOperator = [];
+        await setClosingStatus('COMPENSATING', `retrying ${failed.length} failed compensation(s)`);
+        const retry = new CompensationStack();
+        for (const compensation of [...failed].reverse()) retry.push(compensation);
+        failed = await retry.runAll(onPhase, keepGoing);
+      }
+      await setClosingStatus(cancelled ? 'CANCELLED' : 'FAILED', 'done');
     });
     return state;
   }

@@ -7,6 +7,7 @@ export function initialOrderState(input: OrderInput, now: string): OrderState {
   return {
     orderId: input.orderId,
     customerId: input.customerId,
+    ...(input.clientId ? { clientId: input.clientId } : {}),
     status: 'PENDING',
     items: input.items,
     totalCents: input.totalCents,

@@ -39,3 +39,10 @@ export const LOCAL_BOOKKEEPING_OPTIONS: LocalActivityOptions = {
 
 /** Patch id of the switch to local bookkeeping; runs started before it replay with remote bookkeeping. */
 export const LOCAL_BOOKKEEPING_PATCH = 'orders-local-bookkeeping';
+
+/**
+ * Patch id of trustworthy outcomes: a failed compensation no longer stops the others (the order waits in
+ * COMPENSATION_FAILED for an operator), a step whose tombstone won ends the order, and a failed first write still
+ * ends it terminal. Called only where behaviour differs, so histories of ordinary orders carry no marker.
+ */
+export const TRUSTED_OUTCOMES_PATCH = 'orders-trusted-outcomes';

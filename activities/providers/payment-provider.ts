@@ -5,6 +5,7 @@ import {
   TOKEN_DECLINED,
   TOKEN_FLAKY,
   TOKEN_REFUND_FLAKY,
+  TOKEN_REFUND_REJECTED,
 } from '../../contracts/payments.js';
 
 /** What the processor is asked to do; `idempotencyKey` is the order id, so a retry maps to the same charge. */
@@ -58,10 +59,20 @@ export interface ProviderRefundRequest {
   attempt: number;
 }
 
-/** Refunds the charge made for an idempotency key; a `tok_refund_flaky` charge's refund fails twice first. */
-export function requestRefund(
-  request: ProviderRefundRequest,
-): { outcome: 'refunded'; providerRef: string } | { outcome: 'unavailable'; reason: string } {
+/** The processor's answer to a refund: done, unavailable for now, or refused for good. */
+export type ProviderRefundOutcome =
+  | { outcome: 'refunded'; providerRef: string }
+  | { outcome: 'unavailable'; reason: string }
+  | { outcome: 'rejected'; reason: string };
+
+/**
+ * Refunds the charge made for an idempotency key; a `tok_refund_flaky` charge's refund fails twice first, a
+ * `tok_refund_rejected` charge's refund is refused every time.
+ */
+export function requestRefund(request: ProviderRefundRequest): ProviderRefundOutcome {
+  if (request.tokenFingerprint === tokenFingerprint(TOKEN_REFUND_REJECTED)) {
+    return { outcome: 'rejected', reason: 'the processor refuses to refund this charge (simulated)' };
+  }
   const flaky = request.tokenFingerprint === tokenFingerprint(TOKEN_REFUND_FLAKY);
   if (flaky && request.attempt <= FLAKY_FAILED_ATTEMPTS) {
     return { outcome: 'unavailable', reason: 'refund provider timeout (simulated)' };

@@ -6,6 +6,7 @@ import type { ChargePaymentInput, PaymentsActivities } from '../../contracts/pay
 import type { ShippingActivities } from '../../contracts/shipping.js';
 
 type ActivityName =
+  | 'createOrderRecord'
   | 'reserveStock'
   | 'releaseStock'
   | 'commitStock'
@@ -29,12 +30,20 @@ export class StubServices {
   /** Names of activities in the order their successful attempts ran. */
   readonly calls: string[] = [];
   readonly statuses: string[] = [];
+  /** Every status write as the saga sent it (seq, failure, the whole view). */
+  readonly statusWrites: SetOrderStatusInput[] = [];
+  private readonly results = new Map<ActivityName, (input: unknown) => unknown>();
   readonly attempts: Partial<Record<ActivityName, number>> = {};
   private readonly plans = new Map<ActivityName, FailurePlan>();
   private readonly gates = new Map<ActivityName, { reached: () => void; released: Promise<void> }>();
 
   failWith(name: ActivityName, plan: FailurePlan): void {
     this.plans.set(name, plan);
+  }
+
+  /** Makes `name` answer with `result(input)` instead of its usual success (e.g. a tombstone that won). */
+  answerWith(name: ActivityName, result: (input: unknown) => unknown): void {
+    this.results.set(name, result);
   }
 
   hold(name: ActivityName): Gate {
@@ -54,7 +63,7 @@ export class StubServices {
     return this.calls.filter((name) => (COMPENSATIONS as string[]).includes(name));
   }
 
-  private async step<T>(name: ActivityName, result: () => T): Promise<T> {
+  private async step<T>(name: ActivityName, result: () => T, input?: unknown): Promise<T> {
     const attempt = Context.current().info.attempt;
     this.attempts[name] = attempt;
     const gate = this.gates.get(name);
@@ -65,71 +74,101 @@ export class StubServices {
     const failure = this.plans.get(name)?.(attempt);
     if (failure) throw failure;
     this.calls.push(name);
-    return result();
+    const override = this.results.get(name);
+    return override ? (override(input) as T) : result();
   }
 
   readonly orders: OrdersActivities = {
     createOrderRecord: async () => {
-      this.calls.push('createOrderRecord');
+      await this.step('createOrderRecord', () => undefined);
     },
     setOrderStatus: async (input: SetOrderStatusInput) => {
       this.statuses.push(input.status);
+      this.statusWrites.push(input);
     },
   };
 
   readonly inventory: InventoryActivities = {
     reserveStock: (input: ReserveStockInput) =>
-      this.step('reserveStock', () => ({
-        orderId: input.orderId,
-        status: 'RESERVED' as const,
-        changed: true,
-      })),
+      this.step(
+        'reserveStock',
+        () => ({
+          orderId: input.orderId,
+          status: 'RESERVED' as const,
+          changed: true,
+        }),
+        input,
+      ),
     releaseStock: (input: OrderRef) =>
-      this.step('releaseStock', () => ({
-        orderId: input.orderId,
-        status: 'RELEASED' as const,
-        changed: true,
-      })),
+      this.step(
+        'releaseStock',
+        () => ({
+          orderId: input.orderId,
+          status: 'RELEASED' as const,
+          changed: true,
+        }),
+        input,
+      ),
     commitStock: (input: OrderRef) =>
-      this.step('commitStock', () => ({
-        orderId: input.orderId,
-        status: 'COMMITTED' as const,
-        changed: true,
-      })),
+      this.step(
+        'commitStock',
+        () => ({
+          orderId: input.orderId,
+          status: 'COMMITTED' as const,
+          changed: true,
+        }),
+        input,
+      ),
   };
 
   readonly payments: PaymentsActivities = {
     chargePayment: (input: ChargePaymentInput) =>
-      this.step('chargePayment', () => ({
-        orderId: input.orderId,
-        status: 'CHARGED' as const,
-        chargeId: `ch_${input.orderId}`,
-        amountCents: input.amountCents,
-        changed: true,
-      })),
+      this.step(
+        'chargePayment',
+        () => ({
+          orderId: input.orderId,
+          status: 'CHARGED' as const,
+          chargeId: `ch_${input.orderId}`,
+          amountCents: input.amountCents,
+          changed: true,
+        }),
+        input,
+      ),
     refundPayment: (input: OrderRef) =>
-      this.step('refundPayment', () => ({
-        orderId: input.orderId,
-        status: 'REFUNDED' as const,
-        amountCents: 0,
-        changed: true,
-      })),
+      this.step(
+        'refundPayment',
+        () => ({
+          orderId: input.orderId,
+          status: 'REFUNDED' as const,
+          amountCents: 0,
+          changed: true,
+        }),
+        input,
+      ),
   };
 
   readonly shipping: ShippingActivities = {
     createShipment: (input) =>
-      this.step('createShipment', () => ({
-        orderId: input.orderId,
-        status: 'CREATED' as const,
-        trackingId: `trk_${input.orderId}`,
-        changed: true,
-      })),
+      this.step(
+        'createShipment',
+        () => ({
+          orderId: input.orderId,
+          status: 'CREATED' as const,
+          trackingId: `trk_${input.orderId}`,
+          changed: true,
+        }),
+        input,
+      ),
     cancelShipment: (input) =>
-      this.step('cancelShipment', () => ({
-        orderId: input.orderId,
-        status: 'CANCELLED' as const,
-        trackingId: null,
-        changed: true,
-      })),
+      this.step(
+        'cancelShipment',
+        () => ({
+          orderId: input.orderId,
+          status: 'CANCELLED' as const,
+          trackingId: null,
+          changed: true,
+        }),
+        input,
+      ),
   };
 }
