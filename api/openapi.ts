@@ -11,6 +11,7 @@ const problemTable = (Object.keys(PROBLEM_TYPES) as ProblemSlug[])
 const DESCRIPTION = `Orders run as Temporal sagas across inventory, payments and shipping.
 
 **Auth.** \`Authorization: Bearer <key>\` on every \`/v1\` route; \`PUT /v1/products/{sku}\` needs an admin key.
+Each key belongs to a client (\`clientId:key\`); a client sees only its own orders (another's answer 404), admins all.
 Operational routes (\`/healthz\`, \`/readyz\`, \`/metrics\`, \`/openapi.json\`, \`/docs\`) are open. The codec
 server (\`/codec/decode\`, \`/codec/encode\`, when enabled) takes an operator key from \`CODEC_API_KEYS\`.
 
@@ -40,7 +41,10 @@ export function serveOpenApiDocument<E extends Env>(app: OpenAPIHono<E>) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'A key from `API_KEYS` (client) or `ADMIN_API_KEYS` (admin).',
+    description:
+      'A key from `API_KEYS` (client) or `ADMIN_API_KEYS` (admin), configured as `clientId:key` pairs (at least 32 ' +
+      'characters in production). Orders belong to the client that placed them: other clients get 404 and never ' +
+      'list them, admin keys see all; idempotency keys are scoped to the client id, so they survive a key rotation.',
   });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

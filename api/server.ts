@@ -1,6 +1,7 @@
 /** API process entry: serves the Hono app on HOST:PORT until SIGINT/SIGTERM; starts even while Temporal is down. */
 
 import { serve } from '@hono/node-server';
+import { describeClients } from '../core/api-keys.js';
 import { assertApiAuthConfigured, loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     logger.info({ url: `http://${config.http.host}:${info.port}` }, 'api listening');
   });
   if (!config.auth.enabled) logger.warn('auth is OFF: no API_KEYS or ADMIN_API_KEYS configured (dev mode)');
+  else logger.info({ keys: describeClients(config.auth.apiKeys, config.auth.adminKeys) }, 'auth on');
   const base = `http://${config.http.host}:${config.http.port}`;
   const codecServer = describeCodecServer(config.codec, protection.codec, base);
   logger.info({ payloads: protection.summary, codecServer }, 'payload protection');

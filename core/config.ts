@@ -2,6 +2,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import {
+  type ClientKey,
+  type ConfiguredKey,
+  keyInBoth,
+  MIN_PRODUCTION_KEY_LENGTH,
+  parseClientKeys,
+} from './api-keys.js';
 import { defaultBuildId } from './build-id.js';
 import type { PayloadKey } from './payload-codec.js';
 import { parsePayloadKeys } from './payload-keys.js';
@@ -41,6 +48,19 @@ const payloadKeys = unsetIfEmpty(
       }
     }),
 );
+
+/** `clientId:key` pairs (core/api-keys.ts); unset or empty means none. */
+const clientKeys = z
+  .string()
+  .optional()
+  .transform((value, ctx): ConfiguredKey[] => {
+    try {
+      return parseClientKeys(value ?? '');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -85,8 +105,10 @@ const envSchema = z.object({
   CODEC_API_KEYS: csv,
   /** Browser origins (the Temporal UI) allowed to call the codec server; default: the local dev server's UI. */
   CODEC_CORS_ORIGIN: csv,
-  API_KEYS: csv,
-  ADMIN_API_KEYS: csv,
+  /** Client keys, `clientId:key,clientId:key`; a clientId may have several keys (rotation). */
+  API_KEYS: clientKeys,
+  /** Admin keys in the same format: they also change the catalog and see every client's orders. */
+  ADMIN_API_KEYS: clientKeys,
   /** Probability (0..1) that an activity attempt fails with an injected transient error. */
   FAULT_RATE: probability.default(0),
   /** Probability (0..1) that an attempt fails AFTER its work is done (a lost completion): retries must be no-ops. */
@@ -170,7 +192,8 @@ export interface AppConfig {
   };
   payloads: PayloadSettings;
   codec: CodecSettings;
-  auth: { apiKeys: string[]; adminKeys: string[]; enabled: boolean };
+  /** Configured keys; `enabled` is false only when neither variable has a key (dev mode). */
+  auth: { apiKeys: ClientKey[]; adminKeys: ClientKey[]; enabled: boolean };
   faults: { rate: number; afterRate: number; latencyMs: number };
   shutdownGraceSeconds: number;
   versioning: { enabled: boolean; deploymentPrefix: string; buildId: string };
@@ -192,7 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  const conflicts = settingConflicts(e);
+  const conflicts = [...settingConflicts(e), ...productionRefusals(e)];
   if (conflicts.length > 0)
     throw new Error(`Invalid configuration:\n${conflicts.map((c) => `  ${c}`).join('\n')}`);
   const authEnabled = e.API_KEYS.length > 0 || e.ADMIN_API_KEYS.length > 0;
@@ -238,7 +261,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
             ? []
             : [`http://127.0.0.1:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],
     },
-    auth: { apiKeys: e.API_KEYS, adminKeys: e.ADMIN_API_KEYS, enabled: authEnabled },
+    auth: {
+      apiKeys: e.API_KEYS.map(clientKey),
+      adminKeys: e.ADMIN_API_KEYS.map(clientKey),
+      enabled: authEnabled,
+    },
     faults: { rate: e.FAULT_RATE, afterRate: e.FAULT_AFTER_RATE, latencyMs: e.FAULT_LATENCY_MS },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     versioning: {
@@ -258,9 +285,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
 type ParsedEnv = z.infer<typeof envSchema>;
 
+const clientKey = ({ clientId, key }: ConfiguredKey): ClientKey => ({ clientId, key });
+
+/** What production mode refuses although it parses: short API keys, and any fault injection. */
+function productionRefusals(e: ParsedEnv): string[] {
+  if (e.NODE_ENV !== 'production') return [];
+  const refusals: string[] = [];
+  for (const variable of ['API_KEYS', 'ADMIN_API_KEYS'] as const) {
+    for (const { position, key } of e[variable]) {
+      if (key.length < MIN_PRODUCTION_KEY_LENGTH) {
+        refusals.push(
+          `${variable}: entry ${position}: the key must be at least ${MIN_PRODUCTION_KEY_LENGTH} characters when ` +
+            'NODE_ENV=production (e.g. `openssl rand -hex 32`)',
+        );
+      }
+    }
+  }
+  const faults = {
+    FAULT_RATE: e.FAULT_RATE,
+    FAULT_AFTER_RATE: e.FAULT_AFTER_RATE,
+    FAULT_LATENCY_MS: e.FAULT_LATENCY_MS,
+  };
+  for (const [variable, value] of Object.entries(faults)) {
+    if (value !== 0) {
+      refusals.push(
+        `${variable}: fault injection is refused when NODE_ENV=production (unset it or set it to 0)`,
+      );
+    }
+  }
+  return refusals;
+}
+
 /** Settings that are valid alone but contradict each other. */
 function settingConflicts(e: ParsedEnv): string[] {
   const conflicts: string[] = [];
+  const sharedKey = keyInBoth(e.API_KEYS, e.ADMIN_API_KEYS);
+  if (sharedKey) conflicts.push(sharedKey);
   if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
     conflicts.push('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY: mTLS needs both the certificate and its key');
   }

@@ -95,8 +95,8 @@ async function main(): Promise<void> {
     workflowBundlePath: bundlePath,
     driver: 'pglite',
     env: {
-      API_KEYS: CLIENT_KEY,
-      ADMIN_API_KEYS: ADMIN_KEY,
+      API_KEYS: `fuzz-app:${CLIENT_KEY}`,
+      ADMIN_API_KEYS: `fuzz-admin:${ADMIN_KEY}`,
       // The fuzzer sends one key: the admin key also opens the codec server here, so its routes get fuzzed too.
       CODEC_API_KEYS: ADMIN_KEY,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',

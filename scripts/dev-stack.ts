@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../api/app.js';
 import { codecServerFor, describeCodecServer } from '../api/routes/codec.js';
 import { SERVICE_NAMES } from '../contracts/services.js';
+import { describeClients } from '../core/api-keys.js';
 import { loadConfig, PROJECT_ROOT } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
     `  Metrics        ${api}/metrics`,
     `  SDK metrics    ${temporalMetrics ? `http://${formatAddress(temporalMetrics)}/metrics` : 'off (TEMPORAL_METRICS_PORT=0)'}`,
     `  Database       ${database.driver === 'pglite' ? `PGlite in ${path.relative(PROJECT_ROOT, config.database.pgliteDir)}` : 'Postgres (DATABASE_URL)'}`,
-    `  Auth           ${config.auth.enabled ? 'on (API_KEYS / ADMIN_API_KEYS)' : 'OFF — no API keys configured (dev mode)'}`,
+    `  Auth           ${config.auth.enabled ? `on (${describeClients(config.auth.apiKeys, config.auth.adminKeys)})` : 'OFF — no API keys configured (dev mode)'}`,
     `  Payloads       ${protection.summary}`,
     `  Codec server   ${describeCodecServer(config.codec, protection.codec, api)}`,
     '  Stop with Ctrl-C',

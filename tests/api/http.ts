@@ -1,12 +1,20 @@
 /** A small HTTP client for API tests: JSON in, status/headers/JSON out, with a bearer key by default. */
 
-/** Client key of the test stacks. */
+/** Client id and key of the test stacks' default client. */
+export const CLIENT_ID = 'test-app';
 export const CLIENT_KEY = 'test-client-key';
-/** Admin key of the test stacks. */
+/** A second client: its key must not see the first client's orders (404, absent from listings). */
+export const OTHER_CLIENT_ID = 'other-app';
+export const OTHER_CLIENT_KEY = 'other-client-key';
+/** Admin client id and key of the test stacks (sees every client's orders). */
+export const ADMIN_CLIENT_ID = 'test-admin';
 export const ADMIN_KEY = 'test-admin-key';
 
-/** Environment that turns auth on in a test stack. */
-export const AUTH_ENV = { API_KEYS: CLIENT_KEY, ADMIN_API_KEYS: ADMIN_KEY };
+/** Environment that turns auth on in a test stack: `clientId:key` pairs, two clients and one admin. */
+export const AUTH_ENV = {
+  API_KEYS: `${CLIENT_ID}:${CLIENT_KEY},${OTHER_CLIENT_ID}:${OTHER_CLIENT_KEY}`,
+  ADMIN_API_KEYS: `${ADMIN_CLIENT_ID}:${ADMIN_KEY}`,
+};
 
 /** Body, headers and key of one test request. */
 export interface CallOptions {

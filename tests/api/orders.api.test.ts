@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderWorkflowId } from '../../contracts/orders.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
-import { AUTH_ENV, type CallOptions, call, orderBody, problemSlug } from './http.js';
+import { ADMIN_KEY, AUTH_ENV, type CallOptions, call, orderBody, problemSlug } from './http.js';
 
 let stack: TestStack;
 
@@ -84,7 +84,7 @@ describe('Idempotency-Key', () => {
     const admin = await send('POST', '/v1/orders', {
       body: orderBody(),
       headers: key,
-      key: AUTH_ENV.ADMIN_API_KEYS,
+      key: ADMIN_KEY,
     });
     expect(admin.json.orderId).not.toBe(client.json.orderId);
   });

@@ -7,13 +7,15 @@ import { formatPayloadKeys, generatePayloadKey } from '../../core/payload-keys.j
 import { bodyOf, offlineApp } from './test-app.js';
 
 const keys = formatPayloadKeys([generatePayloadKey('k1')]);
+/** Production refuses keys under 32 characters. */
+const CLIENT_KEY = 'hardening-client-key-0123456789abcdef';
 const production = {
   NODE_ENV: 'production',
-  API_KEYS: 'client-key',
+  API_KEYS: `shop:${CLIENT_KEY}`,
   API_CURSOR_SECRET: 'a-cursor-secret-for-tests',
   PAYLOAD_KEYS: keys,
 };
-const bearer = { authorization: 'Bearer client-key' };
+const bearer = { authorization: `Bearer ${CLIENT_KEY}` };
 
 describe('security headers', () => {
   it('every answer carries them, the docs page included, with a CSP that allows no inline script', async () => {
@@ -127,7 +129,7 @@ describe('production refuses weak configuration', () => {
   ])('%s exits at start without PAYLOAD_KEYS, saying so', async (entry, extra) => {
     const { code, stderr } = await run(entry, {
       NODE_ENV: 'production',
-      API_KEYS: 'client-key',
+      API_KEYS: `shop:${CLIENT_KEY}`,
       DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
       TEMPORAL_ADDRESS: '127.0.0.1:1',
       ...extra,

@@ -14,7 +14,15 @@ import { freePort } from '../../scripts/free-port.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from '../support/database.js';
 import { chargeCounts, chargedBy, ledgerTotals } from './evidence.js';
 import { logMessage } from './role-process.js';
-import { ADMIN_KEY, API_KEY, PAYLOAD_KEYS, runOnce, startTopology, type Topology } from './topology.js';
+import {
+  ADMIN_KEY,
+  API_KEY,
+  API_KEYS,
+  PAYLOAD_KEYS,
+  runOnce,
+  startTopology,
+  type Topology,
+} from './topology.js';
 
 /** How many orders the run places; TOPOLOGY_ORDERS overrides it for a bigger run. */
 const ORDERS = Number(process.env.TOPOLOGY_ORDERS ?? 300);
@@ -34,6 +42,7 @@ async function api(
   body?: unknown,
   key: string | null = API_KEY,
   idempotencyKey?: string,
+  headers: Record<string, string> = {},
 ) {
   const response = await fetch(`${topology.apiUrl}${path}`, {
     method,
@@ -41,6 +50,7 @@ async function api(
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(key ? { authorization: `Bearer ${key}` } : {}),
       ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      ...headers,
     },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
@@ -68,7 +78,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('production topology as separat
   beforeAll(async () => {
     devServer = await startDevServer({ cli: inject('temporalCli'), port: await freePort() });
     database = await createTestDatabase('postgres', { migrate: false });
-    const env = { DATABASE_URL: database.url as string, NODE_ENV: 'production', API_KEYS: API_KEY };
+    const env = { DATABASE_URL: database.url as string, NODE_ENV: 'production', API_KEYS };
     // The image's one-shot roles, as compose and the Kubernetes Job run them.
     await runOnce('migrate', [], env);
     await runOnce('seed', [], env);
@@ -76,8 +86,9 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('production topology as separat
       temporalAddress: devServer.address,
       databaseUrl: database.url as string,
       paymentsWorkers: PAYMENTS_WORKERS,
-      // A little provider latency keeps charges in flight, so the SIGTERM below lands on running work.
-      serviceEnv: { payments: { FAULT_LATENCY_MS: '40' } },
+      // A little provider latency keeps charges in flight, so the SIGTERM below lands on running work. Production
+      // refuses fault injection, so the payments workers alone run as NODE_ENV=test, versioned like the rest.
+      serviceEnv: { payments: { NODE_ENV: 'test', WORKER_VERSIONING: 'true', FAULT_LATENCY_MS: '40' } },
     });
     connection = await Connection.connect({ address: devServer.address });
     client = new Client({
@@ -98,7 +109,10 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('production topology as separat
     for (const sku of ['MUG-RED', 'BOOK-SAGA']) {
       const body = { name: sku, priceCents: 1500, available: 1_000_000 };
       expect((await api('PUT', `/v1/products/${sku}`, body, API_KEY)).status).toBe(403);
-      expect((await api('PUT', `/v1/products/${sku}`, body, ADMIN_KEY)).status).toBe(200);
+      // The seed created it: changing it needs If-Match (`*`: whatever version the seed left).
+      const overwrite = { 'if-match': '*' };
+      const put = await api('PUT', `/v1/products/${sku}`, body, ADMIN_KEY, undefined, overwrite);
+      expect(put.status).toBe(200);
     }
     const payments = topology.workers.filter((w) => w.service === 'payments');
     const victim = payments[PAYMENTS_WORKERS - 1];

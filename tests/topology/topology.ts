@@ -14,9 +14,12 @@ import { type RoleProcess, startRole } from './role-process.js';
 
 const run = promisify(execFile);
 
-/** Keys the topology's API accepts (production mode refuses to start without keys). */
-export const API_KEY = 'topology-client-key';
-export const ADMIN_KEY = 'topology-admin-key';
+/** Keys the topology's API accepts (production mode refuses to start without keys, or with keys under 32 characters). */
+export const API_KEY = 'topology-client-key-0123456789abcdef';
+export const ADMIN_KEY = 'topology-admin-key-0123456789abcdef';
+/** `API_KEYS` / `ADMIN_API_KEYS` as `clientId:key` pairs. */
+export const API_KEYS = `topology-app:${API_KEY}`;
+export const ADMIN_API_KEYS = `topology-admin:${ADMIN_KEY}`;
 /** The payload keys of every process (production refuses to start without them); the test's client reads with them. */
 export const PAYLOAD_KEYS = formatPayloadKeys([generatePayloadKey('topology-1')]);
 
@@ -73,8 +76,8 @@ export function productionEnv(
     TEMPORAL_ADDRESS: options.temporalAddress,
     DATABASE_URL: options.databaseUrl,
     DATABASE_POOL_SIZE: '4',
-    API_KEYS: API_KEY,
-    ADMIN_API_KEYS: ADMIN_KEY,
+    API_KEYS,
+    ADMIN_API_KEYS,
     PAYLOAD_KEYS,
     API_CURSOR_SECRET: 'topology-cursor-secret-0123456789',
     WORKER_BUILD_ID: buildId,
