@@ -36,7 +36,12 @@ export function validationProblem(result: { success: boolean; target: string; er
  */
 export function handleError(logger: Logger, retryAfterSeconds: number) {
   return (err: Error, c: Context): Response => {
-    if (err instanceof ProblemError) return problemResponse(c, err);
+    if (err instanceof ProblemError) {
+      if (err.status !== 503 || err.extra.headers?.['retry-after']) return problemResponse(c, err);
+      // Every 503 tells the client when to come back.
+      const headers = { ...err.extra.headers, 'retry-after': String(retryAfterSeconds) };
+      return problemResponse(c, new ProblemError(err.slug, err.detail, { ...err.extra, headers }));
+    }
     if (err instanceof HTTPException && err.status === 400) {
       return problemResponse(c, new ProblemError('malformed-json', 'The body is not valid JSON'));
     }

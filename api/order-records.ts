@@ -3,7 +3,7 @@
  * The table is the orders service's read model, kept current by the saga's `setOrderStatus` activity.
  */
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
-import type { OrderStatus } from '../contracts/orders.js';
+import type { OrderState, OrderStatus } from '../contracts/orders.js';
 import type { Database } from '../db/client.js';
 import { orders } from '../db/schema/orders.js';
 import type { CursorPosition } from './cursor.js';
@@ -12,6 +12,8 @@ import type { OrderSummary } from './schemas/orders.js';
 
 /** Filters and position of one listing page. */
 export interface OrderListFilter {
+  /** Only this client's orders; undefined for an admin (every client). */
+  clientId?: string | undefined;
   status?: OrderStatus | undefined;
   customerId?: string | undefined;
   limit: number;
@@ -27,9 +29,10 @@ export interface OrderRecordPage {
 // Exact (microsecond) text form of a timestamp, so a cursor resumes at precisely the row it stopped at.
 const createdAtText = sql<string>`to_char(${orders.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-/** A page of orders, newest first, using the (customer_id | status, created_at desc) indexes. */
+/** A page of orders, newest first, using the (client_id | customer_id | status, created_at, order_id) indexes. */
 export async function listOrderRecords(db: Database, filter: OrderListFilter): Promise<OrderRecordPage> {
   const conditions: SQL[] = [];
+  if (filter.clientId !== undefined) conditions.push(eq(orders.clientId, filter.clientId));
   if (filter.status) conditions.push(eq(orders.status, filter.status));
   if (filter.customerId) conditions.push(eq(orders.customerId, filter.customerId));
   if (filter.after) {
@@ -79,4 +82,49 @@ export async function orderRecordExists(db: Database, orderId: string): Promise<
     .where(eq(orders.orderId, orderId))
     .limit(1);
   return rows.length > 0;
+}
+
+/** What the orders service recorded of one order: its owner, status and its view as of the last status write. */
+export interface OrderRecord {
+  clientId: string;
+  status: OrderStatus;
+  /** The whole view; rebuilt from the row's own columns for rows written before views were recorded. */
+  view: OrderState;
+  /** False for such older rows: their steps, payment and shipment are not known from the record. */
+  complete: boolean;
+}
+
+/** The recorded order, or null when its saga has not written it (yet). */
+export async function readOrderRecord(db: Database, orderId: string): Promise<OrderRecord | null> {
+  const [row] = await db.select().from(orders).where(eq(orders.orderId, orderId)).limit(1);
+  if (!row) return null;
+  if (row.view) {
+    // The row's columns move with every write; the view is the saga's at the same write.
+    return {
+      clientId: row.clientId,
+      status: row.status,
+      view: { ...row.view, status: row.status },
+      complete: true,
+    };
+  }
+  return {
+    clientId: row.clientId,
+    status: row.status,
+    complete: false,
+    view: {
+      orderId: row.orderId,
+      customerId: row.customerId,
+      status: row.status,
+      items: row.items,
+      totalCents: row.totalCents,
+      steps: [],
+      payment: { status: 'NONE', amountCents: 0 },
+      shipment: { status: 'NONE', trackingId: null },
+      failureReason: row.failureReason,
+      failureCode: row.failureCode,
+      cancelRequested: false,
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    },
+  };
 }

@@ -3,8 +3,8 @@ import type { OrderState } from '../contracts/orders.js';
 import { orderLinks } from './links.js';
 import type { OrderView } from './schemas/orders.js';
 
-/** The order as clients see it: the saga's state plus links. */
-export function orderView(state: OrderState): OrderView {
+/** The order as clients see it: the saga's state plus links; `stale` marks a live order's last recorded view. */
+export function orderView(state: OrderState, options: { stale?: boolean } = {}): OrderView {
   return {
     orderId: state.orderId,
     customerId: state.customerId,
@@ -19,6 +19,7 @@ export function orderView(state: OrderState): OrderView {
     cancelRequested: state.cancelRequested ?? false,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
+    ...(options.stale ? { stale: true } : {}),
     links: orderLinks(state.orderId),
   };
 }

@@ -1,14 +1,19 @@
-/** The API's side of the saga: starts orders idempotently, waits for, reads and cancels them on Temporal. */
+/**
+ * The API's side of the saga: starts orders idempotently, waits for, reads and cancels them. Closed orders are read
+ * from the orders service's records (no worker, no replay, still there after retention); live ones with the saga's
+ * query under a short deadline, falling back to the last recorded view.
+ */
 import { randomUUID } from 'node:crypto';
 import {
   isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   type WorkflowHandle,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import {
+  CANCELLABLE_STATUSES,
   isTerminal,
   ORDER_STATUSES,
   ORDER_WORKFLOW_TYPE,
@@ -22,12 +27,13 @@ import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attribute
 import type { Database } from '../db/client.js';
 import { cancelOrderUpdate, getOrderQuery } from '../workflows/definitions.js';
 import type { orderSaga } from '../workflows/order-saga.js';
+import { initialOrderState } from '../workflows/order-state.js';
 import { orderIdFor, requestHash } from './idempotency.js';
 import { priceItems } from './order-pricing.js';
-import { orderRecordExists } from './order-records.js';
+import { readOrderRecord } from './order-records.js';
 import { notFound, ProblemError } from './problem.js';
 import type { CreateOrderRequest } from './schemas/orders.js';
-import type { TemporalCalls } from './temporal-calls.js';
+import { isTemporalUnavailable, type TemporalCalls } from './temporal-calls.js';
 
 /** gRPC status code NOT_FOUND. */
 const GRPC_NOT_FOUND = 5;
@@ -35,11 +41,19 @@ const GRPC_NOT_FOUND = 5;
 /** Shape of the ids the API hands out; anything else cannot be an order of ours. */
 const ORDER_ID_PATTERN = /^ord_[0-9a-f]{32}$/;
 
+/** Largest total an order may have: every total below it is exact in JSON numbers and in the 64-bit columns. */
+export const MAX_ORDER_TOTAL_CENTS = Number.MAX_SAFE_INTEGER;
+
+/** Who is calling: their client id (tenancy) and whether they may see every client's orders. */
+export interface Caller {
+  clientId: string;
+  role: 'client' | 'admin';
+}
+
 /** Who places an order and under which Idempotency-Key. */
 export interface PlaceOrderOptions {
   idempotencyKey?: string | undefined;
-  /** Who is calling (API key fingerprint); idempotency keys are scoped per client. */
-  clientId: string;
+  caller: Caller;
 }
 
 /** The order a POST maps to, and whether this request created it. */
@@ -48,6 +62,8 @@ export interface PlacedOrder {
   status: OrderStatus;
   /** False when an Idempotency-Key matched an order placed earlier (a replay). */
   created: boolean;
+  /** The accepted view of an order this request started (what to answer when nothing newer can be read). */
+  accepted?: OrderState;
 }
 
 /** Memo stored on each saga: what the idempotency check compares. */
@@ -61,22 +77,44 @@ interface OrderMemo {
 export interface WaitedOrder {
   final: boolean;
   order: OrderState;
+  /** The order is live and this is its last recorded (or accepted) view, not the saga's current one. */
+  stale: boolean;
 }
 
-/** Starts, reads and cancels order sagas on Temporal, every call bounded by a deadline. */
+/** A view and where it came from: `stale` when the order is live but only its last recorded view could be read. */
+export interface ReadOrder {
+  order: OrderState;
+  stale: boolean;
+}
+
+/** Deadlines of the gateway's reads. */
+export interface GatewayTimings {
+  /** How long a live order's query may take before the recorded view is served instead. */
+  liveQueryTimeoutMs: number;
+}
+
+/** Starts, reads and cancels order sagas, every Temporal call bounded by a deadline. */
 export class OrdersGateway {
   constructor(
     private readonly calls: TemporalCalls,
     private readonly db: Database,
+    private readonly timings: GatewayTimings = { liveQueryTimeoutMs: 1_000 },
   ) {}
 
-  /** Prices the request from the catalog and starts its saga (once per idempotency key). */
+  /** Prices the request from the catalog and starts its saga (once per idempotency key and client). */
   async placeOrder(request: CreateOrderRequest, options: PlaceOrderOptions): Promise<PlacedOrder> {
     const items = await priceItems(this.db, request.items);
+    const totalCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+    if (totalCents > MAX_ORDER_TOTAL_CENTS) {
+      throw new ProblemError('validation', `The order's total (${totalCents} cents) is over the limit`, {
+        errors: [{ path: 'items', message: `total over ${MAX_ORDER_TOTAL_CENTS} cents` }],
+      });
+    }
     const hash = requestHash(request);
-    const orderId = orderIdFor(options.clientId, options.idempotencyKey);
+    const { clientId } = options.caller;
+    const orderId = orderIdFor(clientId, options.idempotencyKey);
     // An order row outlives the saga's history: a key seen before must never start a second saga for the same id.
-    if (options.idempotencyKey && (await orderRecordExists(this.db, orderId))) {
+    if (options.idempotencyKey && (await readOrderRecord(this.db, orderId))) {
       return this.matchExisting(orderId, hash, null);
     }
     const nonce = randomUUID();
@@ -84,11 +122,12 @@ export class OrdersGateway {
       orderId,
       customerId: request.customerId,
       items,
-      totalCents: items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0),
+      totalCents,
       paymentToken: request.payment.token,
       shippingAddress: request.shippingAddress,
       createdAt: new Date().toISOString(),
       requestHash: hash,
+      clientId,
     };
     try {
       await this.calls.run(() =>
@@ -96,8 +135,10 @@ export class OrdersGateway {
           taskQueue: ORDERS_QUEUE,
           workflowId: orderWorkflowId(orderId),
           args: [input],
-          // A running saga with this id is the same order (also when gRPC retries a start whose answer was lost).
-          workflowIdConflictPolicy: 'USE_EXISTING',
+          // A saga with this id already running is another request's order: tell the two apart by their memo.
+          // (A start whose answer was lost and that gRPC retries carries the same request id: the server answers
+          // it with the run it started, so success always means this request started the saga.)
+          workflowIdConflictPolicy: 'FAIL',
           // A finished one is too: never a second saga for an order id.
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           memo: { requestHash: hash, requestNonce: nonce } satisfies OrderMemo,
@@ -105,17 +146,22 @@ export class OrdersGateway {
             { key: ORDER_STATUS_KEY, value: 'PENDING' },
             { key: CUSTOMER_ID_KEY, value: request.customerId },
           ],
-          staticSummary: `Order ${orderId} for ${request.customerId}: ${items.length} item(s), ${input.totalCents} cents`,
+          staticSummary: `Order ${orderId} for ${request.customerId}: ${items.length} item(s), ${totalCents} cents`,
         }),
       );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return this.matchExisting(orderId, hash, nonce);
     }
-    if (!options.idempotencyKey) return { orderId, status: 'PENDING', created: true };
-    return this.matchExisting(orderId, hash, nonce);
+    return {
+      orderId,
+      status: 'PENDING',
+      created: true,
+      accepted: initialOrderState(input, input.createdAt),
+    };
   }
 
-  /** For a keyed request: the same body gets the same order, a different body is refused. */
+  /** For a keyed request whose order exists: the same body gets the same order, a different body is refused. */
   private async matchExisting(orderId: string, hash: string, nonce: string | null): Promise<PlacedOrder> {
     let description: Awaited<ReturnType<WorkflowHandle['describe']>>;
     try {
@@ -142,56 +188,128 @@ export class OrdersGateway {
   }
 
   /**
-   * Waits up to `seconds` for the saga's result (a long poll on its history, no polling loop). The poll is aborted
-   * when the wait runs out or the client goes away, so timed-out waits never pile up on the server.
+   * Waits up to `seconds` for the saga's result (a long poll on its history, no polling loop), then reads the order.
+   * The poll is aborted when the wait runs out or the client goes away. Never throws for an order that exists: when
+   * nothing can be read it answers the accepted view of an order this request started, or null.
    */
-  async waitForOrder(orderId: string, seconds: number, clientGone?: AbortSignal): Promise<WaitedOrder> {
+  async waitForOrder(
+    placed: PlacedOrder,
+    seconds: number,
+    caller: Caller,
+    clientGone?: AbortSignal,
+  ): Promise<WaitedOrder | null> {
     const waitMs = Math.round(seconds * 1000);
     const timeUp = AbortSignal.timeout(waitMs);
     const abort = clientGone ? AbortSignal.any([clientGone, timeUp]) : timeUp;
     try {
-      const order = (await this.calls.run(() => this.handleFor(orderId).result(), {
+      const order = (await this.calls.run(() => this.handleFor(placed.orderId).result(), {
         timeoutMs: waitMs + this.calls.timeoutMs,
         signal: abort,
       })) as OrderState;
-      return { final: true, order };
-    } catch (err) {
-      // Terminated or timed out by an operator: closed, so its last state is final.
-      if (err instanceof WorkflowFailedError) return { final: true, order: await this.getOrder(orderId) };
-      if (!abort.aborted) throw err;
+      if (isTerminal(order.status)) return { final: true, order, stale: false };
+    } catch {
+      // Ran out, the client left, the saga was terminated, or Temporal is unreachable: read what is known.
     }
-    return { final: false, order: await this.getOrder(orderId) };
-  }
-
-  /** The live (or final) view of an order; 404 when there is no such order. */
-  async getOrder(orderId: string): Promise<OrderState> {
-    if (!ORDER_ID_PATTERN.test(orderId)) throw notFound(`No order ${orderId}`);
     try {
-      return await this.calls.run(() => this.handleFor(orderId).query(getOrderQuery));
-    } catch (err) {
-      if (isNotFound(err)) throw notFound(`No order ${orderId}`);
-      throw err;
+      const { order, stale } = await this.readOrder(placed.orderId, caller);
+      return { final: isTerminal(order.status), order, stale };
+    } catch {
+      return placed.accepted ? { final: false, order: placed.accepted, stale: true } : null;
     }
   }
 
-  /** Asks the saga to cancel; `accepted` false means it was already cancelled. 409 once shipping started or ended. */
-  async cancelOrder(orderId: string): Promise<{ accepted: boolean; order: OrderState }> {
-    const current = await this.getOrder(orderId);
+  /** The order for its owner (or an admin): from the records once closed, else live; 404 when there is none. */
+  async readOrder(orderId: string, caller: Caller): Promise<ReadOrder> {
+    if (!ORDER_ID_PATTERN.test(orderId)) throw notFound(`No order ${orderId}`);
+    const record = await readOrderRecord(this.db, orderId);
+    if (record && !mayRead(caller, record.clientId)) throw notFound(`No order ${orderId}`);
+    if (record?.complete && isTerminal(record.status)) return { order: record.view, stale: false };
+    const live = await this.queryLive(orderId);
+    if (live.kind === 'live') {
+      if (!record && !mayRead(caller, live.order.clientId ?? 'anonymous'))
+        throw notFound(`No order ${orderId}`);
+      return { order: live.order, stale: false };
+    }
+    if (record) return { order: record.view, stale: !isTerminal(record.status) };
+    if (live.kind === 'gone') throw notFound(`No order ${orderId}`);
+    // Started but not recorded yet, and no worker answers: its start event holds the accepted order.
+    const started = await this.startedView(orderId);
+    if (!mayRead(caller, started.clientId ?? 'anonymous')) throw notFound(`No order ${orderId}`);
+    return { order: started, stale: true };
+  }
+
+  /**
+   * Asks the saga to cancel; `accepted` false means it was already cancelled. 409 once shipping started or the
+   * order ended — decided from what is recorded when it already says so, without asking a worker.
+   */
+  async cancelOrder(orderId: string, caller: Caller): Promise<{ accepted: boolean; order: OrderState }> {
+    const { order: current } = await this.readOrder(orderId, caller);
     if (current.status === 'CANCELLED') return { accepted: false, order: current };
-    if (isTerminal(current.status)) throw notCancellable(orderId, current.status);
+    // Statuses only move forward: one past the cancellable ones never becomes cancellable again.
+    if (!CANCELLABLE_STATUSES.includes(current.status) && !current.cancelRequested) {
+      throw notCancellable(orderId, current.status);
+    }
     try {
       const result = await this.calls.run(() => this.handleFor(orderId).executeUpdate(cancelOrderUpdate));
       return { accepted: true, order: { ...current, status: result.status, cancelRequested: true } };
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        throw notCancellable(orderId, (await this.getOrder(orderId)).status);
+      if (err instanceof WorkflowUpdateFailedError || isNotFound(err)) {
+        // Rejected (shipping started meanwhile) or ended between our read and the update: answer from its state.
+        const { order: latest } = await this.readOrder(orderId, caller);
+        if (latest.status === 'CANCELLED') return { accepted: false, order: latest };
+        throw notCancellable(orderId, latest.status);
       }
-      if (!isNotFound(err)) throw err;
-      // The saga ended between our read and the update: answer from its final state.
-      const final = await this.getOrder(orderId);
-      if (final.status === 'CANCELLED') return { accepted: false, order: final };
-      throw notCancellable(orderId, final.status);
+      if (isNoWorker(err)) {
+        // The update may still be delivered when a worker returns (Temporal keeps it): retrying is safe.
+        throw new ProblemError(
+          'order-unavailable',
+          `No worker of order ${orderId}'s saga took the cancel in time; it may still be carried out when one ` +
+            'returns. Retrying the cancel is safe (it is idempotent).',
+        );
+      }
+      throw err;
     }
+  }
+
+  /** The saga's own view through its query, or why it could not be had. */
+  private async queryLive(
+    orderId: string,
+  ): Promise<{ kind: 'live'; order: OrderState } | { kind: 'gone' } | { kind: 'unanswered' }> {
+    try {
+      const order = await this.calls.run(() => this.handleFor(orderId).query(getOrderQuery), {
+        timeoutMs: this.timings.liveQueryTimeoutMs,
+      });
+      return { kind: 'live', order };
+    } catch (err) {
+      if (isNotFound(err)) return { kind: 'gone' };
+      if (isNoWorker(err)) return { kind: 'unanswered' };
+      throw err;
+    }
+  }
+
+  /** The accepted view of a started order, rebuilt from its start event (history needs no worker). */
+  private async startedView(orderId: string): Promise<OrderState> {
+    const { client } = this.calls;
+    const response = await this.calls
+      .run(() =>
+        client.workflowService.getWorkflowExecutionHistory({
+          namespace: client.options.namespace,
+          execution: { workflowId: orderWorkflowId(orderId) },
+          maximumPageSize: 1,
+        }),
+      )
+      .catch((err: unknown) => {
+        if (isNotFound(err)) throw notFound(`No order ${orderId}`);
+        throw isTemporalUnavailable(err) ? unservedOrder(orderId) : err;
+      });
+    const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+    if (!started) throw unservedOrder(orderId);
+    const input = await decodeFromPayloadsAtIndex<OrderInput>(
+      client.options.loadedDataConverter,
+      0,
+      started.input?.payloads,
+    );
+    return initialOrderState(input, input.createdAt);
   }
 
   private handleFor(orderId: string): WorkflowHandle<typeof orderSaga> {
@@ -199,16 +317,39 @@ export class OrdersGateway {
   }
 }
 
+/** Whether the caller may see an order of `owner`: its own, or any for an admin. */
+function mayRead(caller: Caller, owner: string): boolean {
+  return caller.role === 'admin' || caller.clientId === owner;
+}
+
+/** 503 for a live order nothing can answer for: no worker polls its queue and nothing was recorded. */
+function unservedOrder(orderId: string): ProblemError {
+  return new ProblemError(
+    'order-unavailable',
+    `Order ${orderId} exists, but its saga is not being served right now; retry later`,
+  );
+}
+
 function notCancellable(orderId: string, status: OrderStatus): ProblemError {
   const why =
     status === 'SHIPPING' || status === 'COMPLETED'
       ? 'shipping has started'
-      : status === 'COMPENSATING' || status === 'FAILED'
+      : status === 'COMPENSATING' || status === 'COMPENSATION_FAILED' || status === 'FAILED'
         ? 'it already failed and is being (or was) compensated'
         : `it is ${status}`;
   return new ProblemError('order-not-cancellable', `Order ${orderId} cannot be cancelled: ${why}`, {
     orderStatus: status,
   });
+}
+
+/** gRPC FAILED_PRECONDITION: the server has no poller for the queue ("no poller seen"). */
+const GRPC_FAILED_PRECONDITION = 9;
+
+/** True when no worker answered: none polls the queue, or none did within the deadline. */
+function isNoWorker(err: unknown): boolean {
+  if (isTemporalUnavailable(err)) return true;
+  const cause = err instanceof Error ? (err.cause ?? err) : err;
+  return isGrpcServiceError(cause) && cause.code === GRPC_FAILED_PRECONDITION;
 }
 
 function isNotFound(err: unknown): boolean {

@@ -35,6 +35,13 @@ export const PROBLEM_TYPES = {
     title: 'Order can no longer be cancelled',
     when: 'Shipping has started, or the order already ended; `orderStatus` says where it is.',
   },
+  'precondition-failed': {
+    status: 412,
+    title: 'Precondition failed',
+    when:
+      'The `If-Match` (or `If-None-Match`) condition does not hold: the product changed since you read its `ETag`, ' +
+      'or does (not) exist; the answer carries the current `ETag`.',
+  },
   'body-too-large': { status: 413, title: 'Body too large', when: 'The body is over the size limit.' },
   'unsupported-media-type': {
     status: 415,
@@ -66,6 +73,11 @@ export const PROBLEM_TYPES = {
     title: 'Payload cannot be decrypted',
     when: 'A payload sent to the codec server names a key id that is not configured, or fails authentication.',
   },
+  'precondition-required': {
+    status: 428,
+    title: 'Precondition required',
+    when: 'A `PUT` to an existing product without `If-Match`: send the `ETag` you read, or `If-Match: *` to overwrite.',
+  },
   internal: { status: 500, title: 'Internal error', when: 'A bug; it is logged. Never caused by input.' },
   'temporal-unavailable': {
     status: 503,
@@ -76,6 +88,13 @@ export const PROBLEM_TYPES = {
     status: 503,
     title: 'Service overloaded',
     when: 'Too many requests are in progress; retry after `Retry-After` seconds (load shedding).',
+  },
+  'order-unavailable': {
+    status: 503,
+    title: 'Order temporarily unavailable',
+    when:
+      'The order is running, but no worker of its saga answered in time and nothing newer is recorded (reads), ' +
+      'or no worker can take the cancel right now; retry after `Retry-After` seconds.',
   },
   'database-unavailable': {
     status: 503,

@@ -31,10 +31,17 @@ export function registerOrderListRoute(
 ) {
   app.openapi(listOrders, async (c) => {
     const query = c.req.valid('query');
-    // A cursor only continues the listing it came from.
-    const scope = new URLSearchParams({ status: query.status ?? '', customerId: query.customerId ?? '' });
+    // Tenancy: a client lists its own orders; an admin every client's.
+    const clientId = c.get('role') === 'admin' ? undefined : c.get('clientId');
+    // A cursor only continues the listing it came from (same filters, same client).
+    const scope = new URLSearchParams({
+      status: query.status ?? '',
+      customerId: query.customerId ?? '',
+      client: clientId ?? '*',
+    });
     const after = query.cursor ? decodeCursor(query.cursor, scope.toString(), cursorSecret) : undefined;
     const page = await listOrderRecords(db, {
+      clientId,
       status: query.status,
       customerId: query.customerId,
       limit: query.limit,

@@ -1,11 +1,12 @@
 /** Order routes: place (idempotent, optionally waiting for the outcome), read and cancel orders. */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AuthVariables } from '../auth.js';
 import { limitBody, requireJsonContentType } from '../json-body.js';
 import { API_LIMITS } from '../limits.js';
 import { orderLinks } from '../links.js';
 import { orderView } from '../order-view.js';
-import type { OrdersGateway } from '../orders-gateway.js';
+import type { Caller, OrdersGateway } from '../orders-gateway.js';
 import {
   CreateOrderRequest,
   OrderAccepted,
@@ -97,33 +98,37 @@ const cancelOrder = createRoute({
   },
 });
 
+/** The caller of a request, as the auth middleware identified it. */
+export function callerOf(c: Context<{ Variables: AuthVariables }>): Caller {
+  return { clientId: c.get('clientId'), role: c.get('role') };
+}
+
 /** Mounts the order routes on an app. */
 export function registerOrderRoutes(app: OpenAPIHono<{ Variables: AuthVariables }>, gateway: OrdersGateway) {
   app.openapi(placeOrder, async (c) => {
     const body = c.req.valid('json');
     const { wait } = c.req.valid('query');
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
-    const placed = await gateway.placeOrder(body, { clientId: c.get('clientId'), idempotencyKey });
+    const caller = callerOf(c);
+    const placed = await gateway.placeOrder(body, { caller, idempotencyKey });
+    // From here on the order exists: the answer is 202 with its Location (or 200 once it ended), never a 5xx.
     c.header('location', orderLinks(placed.orderId).self);
     if (!placed.created) c.header('idempotent-replayed', 'true');
-    if (!wait) {
-      return c.json(
-        { orderId: placed.orderId, status: placed.status, links: orderLinks(placed.orderId) },
-        202,
-      );
-    }
-    const waited = await gateway.waitForOrder(placed.orderId, wait, c.req.raw.signal);
-    if (waited.final) return c.json(orderView(waited.order), 200);
-    return c.json(orderView(waited.order), 202);
+    const accepted = { orderId: placed.orderId, status: placed.status, links: orderLinks(placed.orderId) };
+    if (!wait) return c.json(accepted, 202);
+    const waited = await gateway.waitForOrder(placed, wait, caller, c.req.raw.signal);
+    if (!waited) return c.json(accepted, 202);
+    const view = orderView(waited.order, { stale: waited.stale });
+    return waited.final ? c.json(view, 200) : c.json(view, 202);
   });
 
   app.openapi(getOrder, async (c) => {
-    const order = await gateway.getOrder(c.req.valid('param').orderId);
-    return c.json(orderView(order), 200);
+    const { order, stale } = await gateway.readOrder(c.req.valid('param').orderId, callerOf(c));
+    return c.json(orderView(order, { stale }), 200);
   });
 
   app.openapi(cancelOrder, async (c) => {
-    const { accepted, order } = await gateway.cancelOrder(c.req.valid('param').orderId);
+    const { accepted, order } = await gateway.cancelOrder(c.req.valid('param').orderId, callerOf(c));
     if (accepted) return c.json(orderView(order), 202);
     return c.json(orderView(order), 200);
   });

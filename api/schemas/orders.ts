@@ -130,6 +130,14 @@ export const OrderView = z
     cancelRequested: z.boolean().openapi({ description: 'A cancel was accepted and is being carried out.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    stale: z
+      .literal(true)
+      .optional()
+      .openapi({
+        description:
+          'Present only when the order is still running but its saga could not be asked in time (no worker answered): ' +
+          'the view is the last one recorded, as of `updatedAt`, and may be behind. Closed orders are always exact.',
+      }),
     links: OrderLinks,
   })
   .openapi('Order');

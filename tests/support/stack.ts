@@ -5,7 +5,7 @@ import { type Client, Connection } from '@temporalio/client';
 import type { DestinationStream } from 'pino';
 import { createConfiguredApp } from '../../api/configured-app.js';
 import type { ApiSettings } from '../../api/settings.js';
-import { SERVICE_NAMES } from '../../contracts/services.js';
+import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
 import { type AppConfig, loadConfig } from '../../core/config.js';
 import { loadPayloadProtection, type PayloadProtection } from '../../core/data-converter.js';
 import { createLogger } from '../../core/logger.js';
@@ -15,7 +15,7 @@ import { seedCatalog } from '../../db/seed.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 /** A port nobody listens on right now (re-exported for tests that import it from here). */
 import { freePort } from '../../scripts/free-port.js';
-import { startWorkers } from '../../workers/worker-host.js';
+import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './database.js';
 import { testPayloadEnv } from './payload-keys.js';
 
@@ -36,6 +36,10 @@ export interface TestStack {
   stopTemporal(): Promise<void>;
   /** Starts the dev server again on the same port. */
   startTemporal(): Promise<void>;
+  /** Stops one service's worker (drains it), as a crash, a scale-to-zero or a drained rollout would. */
+  stopWorker(service: ServiceName): Promise<void>;
+  /** Starts that service's worker again. */
+  startWorker(service: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,14 +80,18 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   });
   const logger = createLogger('test-stack', config.logLevel, options.logDestination);
   const protection = loadPayloadProtection(config, logger);
-  const workers = await startWorkers({
-    services: [...SERVICE_NAMES],
-    config,
-    logger,
-    db: database.db,
-    dataConverter: protection.dataConverter,
-    workflowBundlePath: options.workflowBundlePath,
-  });
+  // One host per service, so a test can stop one service's worker while the others go on.
+  const startWorker = (service: ServiceName) =>
+    startWorkers({
+      services: [service],
+      config,
+      logger,
+      db: database.db,
+      dataConverter: protection.dataConverter,
+      workflowBundlePath: options.workflowBundlePath,
+    });
+  const workers = new Map<ServiceName, WorkerHost>();
+  for (const service of SERVICE_NAMES) workers.set(service, await startWorker(service));
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = createTemporalClient(connection, config, protection.dataConverter);
   const port = await freePort();
@@ -124,9 +132,16 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
       devServer = await startTemporalServer();
       stack.devServer = devServer;
     },
+    async stopWorker(service) {
+      await workers.get(service)?.shutdown();
+      workers.delete(service);
+    },
+    async startWorker(service) {
+      if (!workers.has(service)) workers.set(service, await startWorker(service));
+    },
     async stop() {
       await api.close();
-      await workers.shutdown();
+      await Promise.all([...workers.values()].map((host) => host.shutdown()));
       await connection.close();
       await database.close();
       await devServer.stop();
