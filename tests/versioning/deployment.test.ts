@@ -1,10 +1,13 @@
 /**
  * Worker deployment versioning on a real dev server: orders started on build A stay pinned to A and finish there
- * after build B is promoted; orders started after the promotion run on B.
+ * after build B is promoted; orders started after the promotion run on B. Once build A is drained (as
+ * docs/VERSIONING.md says to), its orders are still read and refused a cancel by the API, from the records.
  */
+import { randomUUID } from 'node:crypto';
 import { type Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createApp } from '../../api/app.js';
 import { ORDERS_QUEUE, type OrderInput, type OrderState, orderWorkflowId } from '../../contracts/orders.js';
 import { SERVICE_NAMES } from '../../contracts/services.js';
 import { loadConfig } from '../../core/config.js';
@@ -16,6 +19,7 @@ import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 import { freePort } from '../../scripts/free-port.js';
 import { promoteBuild } from '../../workers/deployments.js';
 import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
+import { getOrderQuery } from '../../workflows/definitions.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testPayloadEnv } from '../support/payload-keys.js';
 import { stubOrderInput } from '../support/stub-saga.js';
@@ -28,6 +32,8 @@ let client: Client;
 const payloadEnv = testPayloadEnv();
 let dataConverter: DataConverter;
 const hosts: WorkerHost[] = [];
+/** Orders started on build A (read again after A is drained). */
+let onBuildA: OrderInput[] = [];
 
 function configFor(buildId: string, latencyMs: number) {
   return loadConfig({
@@ -56,6 +62,8 @@ async function startBuild(buildId: string, latencyMs: number) {
 
 async function startOrder(): Promise<OrderInput> {
   const input = stubOrderInput({
+    // An id of the API's shape, so the API can read the order back.
+    orderId: `ord_${randomUUID().replaceAll('-', '')}`,
     items: [{ sku: 'MUG-RED', quantity: 1, unitPriceCents: 1299 }],
     totalCents: 1299,
   });
@@ -108,5 +116,31 @@ describe('worker deployment versioning', () => {
     expect(results.map((r) => r.status)).toEqual(Array(5).fill('COMPLETED'));
     for (const input of before) expect(await pinnedBuild(input.orderId)).toBe('build-a');
     for (const input of after) expect(await pinnedBuild(input.orderId)).toBe('build-b');
+    onBuildA = before;
+  });
+
+  it('after build A is drained, its finished orders are still read (200) and refused a cancel (409)', async () => {
+    expect(onBuildA).toHaveLength(3);
+    await hosts[0]?.shutdown();
+    const pinned = onBuildA[0] as OrderInput;
+    // The saga's own query now has no worker to answer it: what the API used to depend on.
+    const query = client.withDeadline(Date.now() + 2_000, () =>
+      client.workflow.getHandle(orderWorkflowId(pinned.orderId)).query(getOrderQuery),
+    );
+    await expect(query).rejects.toThrow();
+    const app = createApp({
+      temporal: client,
+      db: database.db,
+      pingDatabase: () => database.ping(),
+      auth: { enabled: false, apiKeys: [], adminKeys: [] },
+      logger: createLogger('api', 'silent'),
+    });
+    for (const input of onBuildA) {
+      const read = await app.request(`/v1/orders/${input.orderId}`);
+      expect(read.status).toBe(200);
+      expect(await read.json()).toMatchObject({ orderId: input.orderId, status: 'COMPLETED' });
+      const cancel = await app.request(`/v1/orders/${input.orderId}/cancel`, { method: 'POST' });
+      expect(cancel.status).toBe(409);
+    }
   });
 });
