@@ -13,6 +13,7 @@ import {
   ORDERS_QUEUE,
   type OrderInput,
   type OrderState,
+  type OrderStatus,
   orderWorkflowId,
   type StepName,
 } from '../contracts/orders.js';
@@ -22,11 +23,17 @@ import { loadConfig, PROJECT_ROOT } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { createTemporalClient } from '../core/temporal.js';
-import { openDatabase } from '../db/client.js';
+import { type Database, openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { reservations } from '../db/schema/inventory.js';
 import { SEED_PRODUCTS, seedCatalog } from '../db/seed.js';
 import { startWorkers } from '../workers/worker-host.js';
-import { cancelOrderUpdate, getOrderQuery } from '../workflows/definitions.js';
+import {
+  cancelOrderUpdate,
+  getOrderQuery,
+  resolveCompensationsUpdate,
+  retryCompensationsUpdate,
+} from '../workflows/definitions.js';
 import { writeWorkflowBundle } from './bundle-workflows.js';
 import { startDevServer } from './dev-server.js';
 import { freePort } from './free-port.js';
@@ -37,8 +44,8 @@ import { ensureTemporalTools } from './temporal-tools.mjs';
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'tests', 'histories');
 
 /** `--set <name>`: the folder this recording goes to, named for the saga's shape (keep older sets). */
-const { values: cli } = parseArgs({ options: { set: { type: 'string', default: 'local-bookkeeping' } } });
-const SET_DIR = path.join(HISTORIES_DIR, cli.set ?? 'local-bookkeeping');
+const { values: cli } = parseArgs({ options: { set: { type: 'string', default: 'trusted-outcomes' } } });
+const SET_DIR = path.join(HISTORIES_DIR, cli.set ?? 'trusted-outcomes');
 
 /** Every activity is slowed by this much while recording, so a cancel can land inside a chosen step. */
 const STEP_LATENCY_MS = 400;
@@ -48,6 +55,8 @@ type Saga = WorkflowHandle<(input: OrderInput) => Promise<OrderState>>;
 interface Scenario {
   name: string;
   order?: { sku?: string; quantity?: number; token?: string; country?: string };
+  /** Runs before the saga starts, e.g. to leave a tombstone for its order id. */
+  before?: (db: Database, orderId: string) => Promise<void>;
   /** Runs once the saga started, e.g. to cancel it during a chosen step. */
   during?: (saga: Saga) => Promise<void>;
 }
@@ -76,6 +85,24 @@ function cancelDuring(step: StepName, accepted: boolean) {
   };
 }
 
+/** Waits until the saga holds the order for an operator. */
+async function waitForStatus(saga: Saga, status: OrderStatus): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await saga.query(getOrderQuery)).status !== status) {
+    if (Date.now() > deadline) throw new Error(`${saga.workflowId} never became ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The refund is refused for good: an operator retries it once (refused again), then resolves it by hand. */
+async function operatorRetriesThenResolves(saga: Saga): Promise<void> {
+  await waitForStatus(saga, 'COMPENSATION_FAILED');
+  await saga.executeUpdate(retryCompensationsUpdate);
+  await waitForStatus(saga, 'COMPENSATING');
+  await waitForStatus(saga, 'COMPENSATION_FAILED');
+  await saga.executeUpdate(resolveCompensationsUpdate, { args: [{ note: 'refunded by hand (recording)' }] });
+}
+
 const SCENARIOS: Scenario[] = [
   { name: 'completed' },
   { name: 'out-of-stock', order: { sku: 'LIMITED-1', quantity: 999 } },
@@ -86,6 +113,17 @@ const SCENARIOS: Scenario[] = [
   { name: 'cancelled-while-charging', during: cancelDuring('chargePayment', true) },
   { name: 'cancel-refused-after-shipping', during: cancelDuring('createShipment', false) },
   { name: 'compensation-retried', order: { token: 'tok_refund_flaky', country: 'XX' } },
+  {
+    name: 'compensation-failed-resolved',
+    order: { token: 'tok_refund_rejected', country: 'XX' },
+    during: operatorRetriesThenResolves,
+  },
+  {
+    name: 'step-voided',
+    before: async (db, orderId) => {
+      await db.insert(reservations).values({ orderId, status: 'RELEASED' });
+    },
+  },
 ];
 
 function orderInputFor(scenario: Scenario): OrderInput {
@@ -144,6 +182,7 @@ async function main(): Promise<void> {
   try {
     for (const scenario of SCENARIOS) {
       const input = orderInputFor(scenario);
+      await scenario.before?.(database.db, input.orderId);
       const saga: Saga = await client.workflow.start('orderSaga', {
         taskQueue: ORDERS_QUEUE,
         workflowId: orderWorkflowId(input.orderId),

@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
 import { isEncrypted } from '../../core/payload-codec.js';
-import { historySets, loadHistories, SAGA_PATHS } from '../support/histories.js';
+import { TRUSTED_OUTCOMES_PATCH } from '../../workflows/policies.js';
+import { historySets, LATER_PATHS, loadHistories, pathsOf } from '../support/histories.js';
 import { testPayloadEnv } from '../support/payload-keys.js';
 import { installQuietRuntime } from '../support/quiet-runtime.js';
 
@@ -23,9 +24,22 @@ describe('replay of committed histories', () => {
   for (const set of historySets()) {
     it(`set ${set} records every path of the saga`, () => {
       const scenarios = histories.filter((h) => h.set === set).map((h) => h.scenario);
-      expect(scenarios.sort()).toEqual([...SAGA_PATHS].sort());
+      expect(scenarios.sort()).toEqual(pathsOf(set).sort());
     });
   }
+
+  it('the paths only newer sets hold took the trusted-outcomes patch; the ordinary paths carry no marker of it', () => {
+    const marked = (history: (typeof histories)[number]['history']) =>
+      (history.events ?? []).some((event) => {
+        const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+        return data ? new TextDecoder().decode(data).includes(`"${TRUSTED_OUTCOMES_PATCH}"`) : false;
+      });
+    for (const [set, paths] of Object.entries(LATER_PATHS)) {
+      for (const recorded of histories.filter((h) => h.set === set)) {
+        expect(marked(recorded.history), recorded.workflowId).toBe(paths.includes(recorded.scenario));
+      }
+    }
+  });
 
   for (const { workflowId, history } of histories) {
     it(`${workflowId} replays without a determinism error`, async () => {

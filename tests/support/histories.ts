@@ -19,6 +19,16 @@ export const SAGA_PATHS = [
   'undeliverable',
 ];
 
+/** Paths that only sets recorded after they existed hold (the shapes before them could not take them). */
+export const LATER_PATHS: Record<string, string[]> = {
+  'trusted-outcomes': ['compensation-failed-resolved', 'step-voided'],
+};
+
+/** Every path a set must hold. */
+export function pathsOf(set: string): string[] {
+  return [...SAGA_PATHS, ...(LATER_PATHS[set] ?? [])];
+}
+
 export interface RecordedHistory {
   set: string;
   scenario: string;
