@@ -12,8 +12,11 @@ export interface CursorPosition {
   orderId: string;
 }
 
-const CREATED_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const CREATED_AT = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const ORDER_ID = /^[A-Za-z0-9_-]{1,100}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** Length of the tag: 22 base64url characters, 132 of the HMAC's 256 bits. */
+const TAG_LENGTH = 22;
 
 /** Encodes a position for the filters in `scope`. */
 export function encodeCursor(position: CursorPosition, scope: string, secret: string): string {
@@ -32,20 +35,46 @@ export function decodeCursor(cursor: string, scope: string, secret: string): Cur
   );
   const [payload, given, ...rest] = cursor.split('.');
   if (!payload || !given || rest.length > 0) throw invalid;
+  // Shape before the tag: Buffer's base64url decoding skips foreign characters instead of failing.
+  if (!BASE64URL.test(payload) || given.length !== TAG_LENGTH || !BASE64URL.test(given)) throw invalid;
   const expected = Buffer.from(tag(payload, scope, secret));
   const actual = Buffer.from(given);
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw invalid;
+  // Signed does not mean well-formed (a secret shared with an older or buggy issuer): check everything in it.
+  const bytes = Buffer.from(payload, 'base64url');
+  if (bytes.toString('base64url') !== payload) throw invalid;
   let decoded: unknown;
   try {
-    decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    decoded = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
     throw invalid;
   }
-  const { t, i } = (decoded ?? {}) as { t?: unknown; i?: unknown };
-  if (typeof t !== 'string' || !CREATED_AT.test(t) || typeof i !== 'string' || !ORDER_ID.test(i)) {
-    throw invalid;
-  }
+  const position = positionOf(decoded);
+  if (!position) throw invalid;
+  return position;
+}
+
+/** The position in a decoded payload: exactly `{ t, i }`, `t` a real instant, `i` an order id; else undefined. */
+function positionOf(decoded: unknown): CursorPosition | undefined {
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) return undefined;
+  const keys = Object.keys(decoded);
+  if (keys.length !== 2 || !Object.hasOwn(decoded, 't') || !Object.hasOwn(decoded, 'i')) return undefined;
+  const { t, i } = decoded as { t: unknown; i: unknown };
+  if (typeof t !== 'string' || !isRealInstant(t) || typeof i !== 'string' || !ORDER_ID.test(i))
+    return undefined;
   return { createdAt: t, orderId: i };
+}
+
+/**
+ * Whether `text` is a timestamp in the stored form that names a real instant: the calendar and clock fields
+ * round-trip through Date (no 30 February, hour 24 or second 60), in years 1–9999 (Postgres has no year 0).
+ */
+function isRealInstant(text: string): boolean {
+  const match = CREATED_AT.exec(text);
+  if (!match || Number(match[1]) < 1) return false;
+  const milliseconds = `${text.slice(0, 23)}Z`;
+  const parsed = new Date(milliseconds);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString() === milliseconds;
 }
 
 function tag(payload: string, scope: string, secret: string): string {

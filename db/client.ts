@@ -1,6 +1,17 @@
 /** Opens the database: postgres.js when a URL is given, embedded PGlite otherwise; both behind one type. */
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -90,15 +101,200 @@ function openPostgres(url: string, poolSize: number, ssl: PostgresSsl | undefine
 
 async function openPglite(dir: string | undefined): Promise<DatabaseHandle> {
   const inMemory = dir === undefined || dir === PGLITE_MEMORY;
-  if (!inMemory) await mkdir(dir, { recursive: true });
-  const client = await PGlite.create(inMemory ? PGLITE_MEMORY : dir);
+  if (inMemory) return pgliteHandle(await PGlite.create(PGLITE_MEMORY), async () => {});
+  await mkdir(dir, { recursive: true });
+  const release = lockPgliteDirectory(dir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dir);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return pgliteHandle(client, release);
+}
+
+function pgliteHandle(client: PGlite, release: () => void): DatabaseHandle {
   const db: Database = drizzlePglite(client, { schema });
   return {
     db,
     driver: 'pglite',
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        release();
+      }
+    },
     ping: async () => {
       await db.execute(sql`select 1`);
     },
   };
+}
+
+/** Name of the lock file inside a PGlite directory: who has it open (JSON: pid, token, command, since). */
+export const PGLITE_LOCK_FILE = 'order-saga.lock';
+
+interface PgliteLock {
+  pid: number;
+  token: string;
+  command?: string;
+  since?: string;
+}
+
+/** Locks this process holds, by token: a lock file with our pid but a token not here is a previous life's. */
+const heldLocks = new Set<string>();
+
+/** A lock file older than this that still says nothing readable is a crash between create and write. */
+const UNREADABLE_LOCK_GRACE_MS = 10_000;
+
+/**
+ * Takes the PGlite directory for this process, or throws naming the process that has it: PGlite is one process's
+ * database, and a second engine on the same files silently loses writes. The lock file is created atomically
+ * (`wx`); one whose process is gone is taken over. Returns the release function (idempotent).
+ */
+export function lockPgliteDirectory(dir: string): () => void {
+  const file = path.join(dir, PGLITE_LOCK_FILE);
+  const lock: PgliteLock = {
+    pid: process.pid,
+    token: randomBytes(12).toString('hex'),
+    command: process.argv
+      .slice(1)
+      .map((arg) => path.basename(arg))
+      .join(' ')
+      .slice(0, 200),
+    since: new Date().toISOString(),
+  };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (tryCreateLock(file, lock)) {
+      heldLocks.add(lock.token);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        heldLocks.delete(lock.token);
+        // Only our own lock: a process that (wrongly) took it over since keeps its own.
+        const current = readLock(file);
+        if (typeof current === 'object' && current.token === lock.token) unlinkQuietly(file);
+      };
+    }
+    const holder = readLock(file);
+    if (holder === 'missing') continue; // released meanwhile: try again
+    if (holder === undefined ? !unreadableForLong(file) : isAlive(holder)) throw inUse(dir, file, holder);
+    takeOverStale(file, holder);
+  }
+  throw new Error(
+    `PGlite directory ${shown(dir)}: could not take ${PGLITE_LOCK_FILE}, it keeps changing hands`,
+  );
+}
+
+function tryCreateLock(file: string, lock: PgliteLock): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    writeSync(fd, `${JSON.stringify(lock)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** The lock in `file`: parsed, 'missing', or undefined when it says nothing readable (being written, or garbage). */
+function readLock(file: string): PgliteLock | 'missing' | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<PgliteLock> | null;
+    if (
+      parsed &&
+      Number.isSafeInteger(parsed.pid) &&
+      (parsed.pid as number) > 0 &&
+      typeof parsed.token === 'string'
+    ) {
+      return parsed as PgliteLock;
+    }
+  } catch {
+    // unreadable: decided by age
+  }
+  return undefined;
+}
+
+function unreadableForLong(file: string): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs > UNREADABLE_LOCK_GRACE_MS;
+  } catch {
+    return true;
+  }
+}
+
+/** Whether the process that wrote `lock` still runs. Our own pid counts only for a lock we hold (containers reuse pids). */
+function isAlive(lock: PgliteLock): boolean {
+  if (lock.pid === process.pid) return heldLocks.has(lock.token);
+  try {
+    process.kill(lock.pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes a stale lock without removing a fresh one another opener may have created meanwhile: moves it aside
+ * (atomic), checks it is still the stale one, and puts it back if it was not.
+ */
+function takeOverStale(file: string, stale: PgliteLock | undefined): void {
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const moved = readLock(aside);
+  const same =
+    moved === 'missing' ||
+    (stale === undefined ? moved === undefined : moved !== undefined && moved.token === stale.token);
+  if (!same) {
+    try {
+      linkSync(aside, file); // back where it was, unless yet another lock is there now
+    } catch {
+      // EEXIST: someone holds a newer lock; ours is lost either way
+    }
+  }
+  unlinkQuietly(aside);
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+function inUse(dir: string, file: string, holder: PgliteLock | undefined): Error {
+  const who = holder
+    ? `process ${holder.pid}${holder.pid === process.pid ? ' (this process, through another handle)' : ''} (${[holder.command, holder.since && `since ${holder.since}`].filter(Boolean).join(', ')})`
+    : 'another process (its lock file is being written)';
+  return new Error(
+    `PGlite directory ${shown(dir)} is in use by ${who}; stop it, or set DATABASE_URL to share a Postgres server. ` +
+      `If no such process runs, delete ${shown(file)}.`,
+  );
+}
+
+/** A path as the operator typed it: relative to the working directory when inside it. */
+function shown(p: string): string {
+  const relative = path.relative(process.cwd(), p);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : p;
 }

@@ -65,11 +65,16 @@ const toJson = (payload: Payload) => ({
   data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
 });
 
-/** 403 for a browser page of another origin (CORS alone would let a simple request through and hide the answer). */
+/**
+ * 403 for a browser page of an origin not in CODEC_CORS_ORIGIN (CORS alone would let a simple request through and
+ * hide the answer). Only configuration counts: "same origin as this request" is not trusted, because the request's
+ * host is whatever name the page used, and a DNS-rebinding page (attacker.example re-pointed at 127.0.0.1) is
+ * same-origin with itself. Requests without an Origin (the CLI, curl) pass on to the key check.
+ */
 function refuseForeignOrigins(allowed: readonly string[]): MiddlewareHandler {
   return async (c, next) => {
     const origin = c.req.header('origin');
-    if (origin && !allowed.includes(origin) && origin !== new URL(c.req.url).origin) {
+    if (origin !== undefined && !allowed.includes(origin)) {
       throw new ProblemError('origin-not-allowed', `Origin ${origin} may not call the codec server`);
     }
     return next();

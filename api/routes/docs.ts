@@ -6,10 +6,11 @@ import type { Env, Hono } from 'hono';
 
 const require = createRequire(import.meta.url);
 const ASSET_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+// A Map, not an object literal: a lookup by a request-supplied name must not find `constructor`, `__proto__`, ….
+const ASSETS: ReadonlyMap<string, string> = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+]);
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -36,7 +37,7 @@ export function registerDocsRoutes<E extends Env>(app: Hono<E>) {
   );
   app.get('/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
-    const type = ASSETS[file];
+    const type = ASSETS.get(file);
     if (!type) return c.notFound();
     const body = await readFile(path.join(ASSET_DIR, file));
     return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });

@@ -10,6 +10,16 @@ export const ProductView = z
     priceCents: z.number().int().openapi({ example: 1299 }),
     available: z.number().int().openapi({ example: 98, description: 'Units that can still be ordered.' }),
     reserved: z.number().int().openapi({ example: 2, description: 'Units held by running orders.' }),
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .openapi({
+        example: 3,
+        description:
+          'Bumped by every catalog write; the `ETag` is `"v<version>"`. Reservations by orders move `available` ' +
+          'and `reserved` without bumping it: it guards what an admin sets.',
+      }),
   })
   .openapi('Product');
 
@@ -29,5 +39,69 @@ export const ProductUpdate = z
 
 /** Path parameter of the product route. */
 export const SkuParam = z.object({
-  sku: Sku.openapi({ param: { name: 'sku', in: 'path', description: 'The SKU to create or update.' } }),
+  sku: Sku.openapi({ param: { name: 'sku', in: 'path', description: "The product's SKU." } }),
+});
+
+/** A strong entity tag of a product, `"v<version>"`. */
+export const productEtag = (version: number) => `"v${version}"`;
+
+/** One entity tag (strong or weak) as RFC 9110 spells it. */
+const ENTITY_TAG = String.raw`(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"`;
+const IF_MATCH = new RegExp(String.raw`^[ \t]*(?:\*|${ENTITY_TAG}(?:[ \t]*,[ \t]*${ENTITY_TAG})*)[ \t]*$`);
+
+/**
+ * The versions an `If-Match` value names: `*` for any; otherwise the versions of its strong `"v<n>"` tags (weak
+ * tags never match under the strong comparison `If-Match` requires, and other tags are not ours).
+ */
+export function versionsOfIfMatch(value: string): '*' | number[] {
+  if (value.trim() === '*') return '*';
+  const versions: number[] = [];
+  for (const [, weak, opaque] of value.matchAll(/(W\/)?"([^"]*)"/g)) {
+    const version = weak ? undefined : /^v([1-9][0-9]{0,9})$/.exec(opaque ?? '')?.[1];
+    if (version !== undefined && Number(version) <= 2_147_483_647) versions.push(Number(version));
+  }
+  return versions;
+}
+
+/** The `ETag` response header of a product route. */
+export const ETAG_HEADER = {
+  ETag: {
+    description:
+      'Strong entity tag of the product, `"v<version>"`: send it back in `If-Match` to update it only if nobody ' +
+      'changed it since.',
+    required: true,
+    schema: { type: 'string' as const, pattern: '^"v[0-9]+"$', example: '"v3"' },
+  },
+};
+
+/** Conditional-request headers of the admin `PUT /v1/products/{sku}`. */
+export const ProductWriteHeaders = z.object({
+  'if-match': z
+    .string()
+    .max(1024)
+    .regex(IF_MATCH, 'must be `*` or a list of entity tags such as `"v3"`')
+    .optional()
+    .openapi({
+      param: {
+        name: 'if-match',
+        in: 'header',
+        description:
+          'The `ETag` you read (`"v3"`): the update happens only if the product is still at that version, else ' +
+          '`412`. `*` overwrites whatever version there is (and refuses to create). Required to change an existing ' +
+          'product (`428` without it).',
+      },
+      example: '"v3"',
+    }),
+  'if-none-match': z
+    .string()
+    .regex(/^[ \t]*\*[ \t]*$/, 'must be `*`')
+    .optional()
+    .openapi({
+      param: {
+        name: 'if-none-match',
+        in: 'header',
+        description: '`*`: create only; `412` if the product exists.',
+      },
+      example: '*',
+    }),
 });

@@ -186,7 +186,7 @@ describe('routing', () => {
     ['PATCH', '/v1/orders/ord_00000000000000000000000000000000', 'GET, HEAD'],
     ['GET', '/v1/orders/ord_00000000000000000000000000000000/cancel', 'POST'],
     ['POST', '/v1/products', 'GET, HEAD'],
-    ['DELETE', '/v1/products/MUG-RED', 'PUT'],
+    ['DELETE', '/v1/products/MUG-RED', 'GET, HEAD, PUT'],
     ['POST', '/healthz', 'GET, HEAD'],
     ['PUT', '/openapi.json', 'GET, HEAD'],
   ])('%s %s is 405 with Allow: %s', async (method, path, allow) => {
@@ -218,8 +218,8 @@ describe('auth', () => {
     expect(client.status).toBe(403);
     expect(problemSlug(client)).toBe('forbidden');
     const admin = await send('PUT', '/v1/products/GIFT-CARD', { key: ADMIN_KEY, body: update });
-    expect(admin.status).toBe(200);
-    expect(admin.json).toEqual({ sku: 'GIFT-CARD', ...update, reserved: 0 });
+    expect(admin.status).toBe(201);
+    expect(admin.json).toEqual({ sku: 'GIFT-CARD', ...update, reserved: 0, version: 1 });
     const list = await send('GET', '/v1/products');
     expect(list.json.items).toContainEqual(admin.json);
   });

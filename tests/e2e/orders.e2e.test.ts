@@ -240,13 +240,14 @@ describe('orders over HTTP', () => {
       priceCents: 5000,
       available: 7,
     });
-    expect(put.status).toBe(200);
+    expect(put.status).toBe(201);
     expect(put.json).toEqual({
       sku: 'GIFT-CARD',
       name: 'Gift card',
       priceCents: 5000,
       available: 7,
       reserved: 0,
+      version: 1,
     });
     const list = await call('GET', '/v1/products');
     expect(list.json.items).toContainEqual(put.json);

@@ -25,7 +25,7 @@ const fromJson = (p: { metadata: Record<string, string>; data: string }): Payloa
 
 const productionEnv = {
   NODE_ENV: 'production',
-  API_KEYS: 'client-key',
+  API_KEYS: 'shop:client-key-of-at-least-32-characters',
   API_CURSOR_SECRET: 'a-cursor-secret-for-tests',
   PAYLOAD_KEYS: formatPayloadKeys([keyA, keyB]),
   CODEC_API_KEYS: OPERATOR,
@@ -100,7 +100,7 @@ describe('codec server access', () => {
     for (const headers of [
       {},
       { authorization: 'Bearer wrong' },
-      { authorization: 'Bearer client-key' },
+      { authorization: 'Bearer client-key-of-at-least-32-characters' },
     ] as Array<Record<string, string>>) {
       const res = await post(app, '/codec/decode', { payloads: [] }, headers);
       expect(res.status).toBe(401);
@@ -141,6 +141,45 @@ describe('codec server access', () => {
     );
     expect(fromElsewhere.status).toBe(403);
     expect((await bodyOf(fromElsewhere)).type).toMatch(/origin-not-allowed$/);
+  });
+
+  it('trusts only configured origins: one equal to the request`s own host is refused too (DNS rebinding)', async () => {
+    // A rebinding page at http://attacker.example:3000, whose name now resolves to the API, calls it "same-origin".
+    const { app } = offlineApp(productionEnv);
+    for (const [url, origin] of [
+      ['http://attacker.example:3000/codec/decode', 'http://attacker.example:3000'],
+      ['http://127.0.0.1:3000/codec/decode', 'http://127.0.0.1:3000'],
+      ['http://localhost/codec/decode', 'http://localhost'],
+    ] as const) {
+      const res = await app.request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...auth, origin },
+        body: JSON.stringify({ payloads: [] }),
+      });
+      expect(res.status, origin).toBe(403);
+      expect((await bodyOf(res)).type, origin).toMatch(/origin-not-allowed$/);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    // The dev codec is open without keys: there, too, only the configured UI origins may call it from a browser.
+    const dev = offlineApp({ NODE_ENV: 'development', PAYLOAD_KEYS: formatPayloadKeys([keyA]) });
+    const rebound = await dev.app.request('http://attacker.example:3000/codec/decode', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://attacker.example:3000' },
+      body: JSON.stringify({ payloads: [] }),
+    });
+    expect(rebound.status).toBe(403);
+    // An origin that is configured passes, whatever host the request names; no Origin at all (CLI, curl) passes.
+    const configured = offlineApp({ ...productionEnv, CODEC_CORS_ORIGIN: `${UI},http://127.0.0.1:3000` });
+    expect(
+      (
+        await configured.app.request('http://127.0.0.1:3000/codec/decode', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...auth, origin: 'http://127.0.0.1:3000' },
+          body: JSON.stringify({ payloads: [] }),
+        })
+      ).status,
+    ).toBe(200);
+    expect((await post(app, '/codec/decode', { payloads: [] }, auth)).status).toBe(200);
   });
 
   it('is open in development without any keys (dev server UI), and not mounted in production without codec keys', async () => {
