@@ -8,8 +8,9 @@ import { type AuthConfig, type AuthVariables, requireKey } from './auth.js';
 import { handleError, validationProblem } from './error-handler.js';
 import { shedLoad } from './load-shedding.js';
 import { allowedMethodsOf } from './method-not-allowed.js';
-import { createApiRegistry, httpMetrics, registerMetricsRoute } from './metrics.js';
+import { createApiRegistry, httpMetrics, registerMetricsRoute, registerOrderGauges } from './metrics.js';
 import { serveOpenApiDocument } from './openapi.js';
+import { countAwaitingOperator } from './order-records.js';
 import { OrdersGateway } from './orders-gateway.js';
 import { ProblemError, problemResponse } from './problem.js';
 import { requestContext, securityHeaders } from './request-context.js';
@@ -51,6 +52,7 @@ export function createApp(deps: ApiDeps) {
   app.use('/v1/*', shedLoad(settings.maxInFlight, settings.retryAfterSeconds));
   app.use('/v1/*', requireKey(deps.auth, 'client'));
 
+  registerOrderGauges(registry, () => countAwaitingOperator(deps.db));
   registerMetricsRoute(app, registry);
   registerDocsRoutes(app);
   registerHealthRoutes(app, {

@@ -1,7 +1,7 @@
 /** HTTP metrics (prom-client): requests and latency by method, route template and status. */
 import type { Env, Hono, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The API process's metrics registry, with Node.js process metrics. */
 export function createApiRegistry(): Registry {
@@ -45,4 +45,24 @@ export function registerMetricsRoute<E extends Env>(app: Hono<E>, registry: Regi
   app.get('/metrics', async (c) =>
     c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );
+}
+
+/** Name of the gauge of orders held for an operator (a compensation failed for good); alerts watch it. */
+export const AWAITING_OPERATOR_METRIC = 'saga_orders_awaiting_operator';
+
+/**
+ * Orders in COMPENSATION_FAILED right now, counted from the orders service's records at each scrape (one index
+ * lookup), so the figure survives restarts and is the same whichever API replica is scraped.
+ */
+export function registerOrderGauges(registry: Registry, countAwaitingOperator: () => Promise<number>): void {
+  if (registry.getSingleMetric(AWAITING_OPERATOR_METRIC)) return;
+  new Gauge({
+    name: AWAITING_OPERATOR_METRIC,
+    help: 'Orders whose compensation failed for good and that wait for an operator (COMPENSATION_FAILED)',
+    registers: [registry],
+    async collect() {
+      // A database outage must not break the whole scrape: the gauge is left out of this one.
+      this.set(await countAwaitingOperator().catch(() => Number.NaN));
+    },
+  });
 }

@@ -128,3 +128,12 @@ export async function readOrderRecord(db: Database, orderId: string): Promise<Or
     },
   };
 }
+
+/** How many orders wait for an operator (a compensation failed for good); served by the status index. */
+export async function countAwaitingOperator(db: Database): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(orders)
+    .where(eq(orders.status, 'COMPENSATION_FAILED'));
+  return row?.count ?? 0;
+}

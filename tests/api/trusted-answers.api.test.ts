@@ -69,6 +69,13 @@ async function runsOf(orderId: string): Promise<number> {
   return count;
 }
 
+/** The API's gauge of orders waiting for an operator. */
+async function awaitingOperator(): Promise<number> {
+  const text = (await send('GET', '/metrics', { key: null })).text;
+  const line = text.split('\n').find((l) => l.startsWith('saga_orders_awaiting_operator '));
+  return Number(line?.split(' ')[1]);
+}
+
 const chargesOf = async (orderId: string) =>
   (await stack.database.db.select().from(ledger).where(eq(ledger.orderId, orderId))).filter(
     (entry) => entry.kind === 'CHARGE',
@@ -220,12 +227,15 @@ describe('a compensation that fails for good', () => {
     const listed = await send('GET', '/v1/orders?status=COMPENSATION_FAILED&limit=100');
     expect(listed.json.items.map((o: { orderId: string }) => o.orderId)).toContain(orderId);
     expect((await send('POST', `/v1/orders/${orderId}/cancel`)).status).toBe(409);
+    // Operators see it in the metric their alert watches.
+    expect(await awaitingOperator()).toBe(1);
 
     await stack.client.workflow
       .getHandle(orderWorkflowId(orderId))
       .executeUpdate(resolveCompensationsUpdate, { args: [{ note: 'refunded by hand, ticket OPS-7' }] });
     const ended = await until(orderId, (order) => order.status === 'FAILED');
     expect(ended.failureCode).toBe('AddressUndeliverable');
+    expect(await awaitingOperator()).toBe(0);
     expect(ended.steps.find((s: { name: string }) => s.name === 'chargePayment')).toMatchObject({
       status: 'COMPENSATED',
       error: 'resolved by an operator: refunded by hand, ticket OPS-7',
