@@ -8,9 +8,9 @@ ALTER TABLE "inventory"."products" ADD COLUMN "version" integer DEFAULT 1 NOT NU
 ALTER TABLE "orders"."orders" ADD COLUMN "client_id" text DEFAULT 'anonymous' NOT NULL;--> statement-breakpoint
 ALTER TABLE "orders"."orders" ADD COLUMN "failure_code" text;--> statement-breakpoint
 ALTER TABLE "orders"."orders" ADD COLUMN "view" jsonb;--> statement-breakpoint
-CREATE INDEX "orders_created_idx" ON "orders"."orders" USING btree ("created_at" DESC NULLS LAST,"order_id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "orders_client_created_idx" ON "orders"."orders" USING btree ("client_id","created_at" DESC NULLS LAST,"order_id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "orders_customer_created_idx" ON "orders"."orders" USING btree ("customer_id","created_at" DESC NULLS LAST,"order_id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "orders_status_created_idx" ON "orders"."orders" USING btree ("status","created_at" DESC NULLS LAST,"order_id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "orders_created_idx" ON "orders"."orders" USING btree ("created_at" DESC NULLS FIRST,"order_id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "orders_client_created_idx" ON "orders"."orders" USING btree ("client_id","created_at" DESC NULLS FIRST,"order_id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "orders_customer_created_idx" ON "orders"."orders" USING btree ("customer_id","created_at" DESC NULLS FIRST,"order_id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "orders_status_created_idx" ON "orders"."orders" USING btree ("status","created_at" DESC NULLS FIRST,"order_id" DESC NULLS FIRST);--> statement-breakpoint
 ALTER TABLE "orders"."orders" ADD CONSTRAINT "orders_status_check" CHECK ("orders"."orders"."status" in ('PENDING', 'RESERVING', 'CHARGING', 'SHIPPING', 'COMPENSATING', 'COMPENSATION_FAILED', 'COMPLETED', 'FAILED', 'CANCELLED'));--> statement-breakpoint
 ALTER TABLE "shipping"."shipments" ADD CONSTRAINT "shipments_status_check" CHECK ("shipping"."shipments"."status" in ('BOOKING', 'CREATED', 'CANCELLED'));

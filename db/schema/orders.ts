@@ -33,10 +33,23 @@ export const orders = ordersSchema.table(
   (t) => [
     check('orders_status_check', sql`${t.status} in (${sqlList(ORDER_STATUSES)})`),
     check('orders_total_cents_check', sql`${t.totalCents} >= 0`),
-    // Every listing pages by (created_at, order_id) desc; each filter gets an index that serves it in that order.
-    index('orders_created_idx').on(t.createdAt.desc(), t.orderId.desc()),
-    index('orders_client_created_idx').on(t.clientId, t.createdAt.desc(), t.orderId.desc()),
-    index('orders_customer_created_idx').on(t.customerId, t.createdAt.desc(), t.orderId.desc()),
-    index('orders_status_created_idx').on(t.status, t.createdAt.desc(), t.orderId.desc()),
+    // Every listing pages by (created_at, order_id) desc (nulls first, as ORDER BY ... DESC means); each filter gets
+    // an index that serves it in that order, so a page is an index range scan, never a sort of the table.
+    index('orders_created_idx').on(t.createdAt.desc().nullsFirst(), t.orderId.desc().nullsFirst()),
+    index('orders_client_created_idx').on(
+      t.clientId,
+      t.createdAt.desc().nullsFirst(),
+      t.orderId.desc().nullsFirst(),
+    ),
+    index('orders_customer_created_idx').on(
+      t.customerId,
+      t.createdAt.desc().nullsFirst(),
+      t.orderId.desc().nullsFirst(),
+    ),
+    index('orders_status_created_idx').on(
+      t.status,
+      t.createdAt.desc().nullsFirst(),
+      t.orderId.desc().nullsFirst(),
+    ),
   ],
 );
