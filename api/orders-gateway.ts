@@ -282,8 +282,8 @@ export class OrdersGateway {
       return { kind: 'live', order };
     } catch (err) {
       if (isNotFound(err)) return { kind: 'gone' };
-      if (isNoWorker(err)) return { kind: 'unanswered' };
-      throw err;
+      // No worker, a timeout, or a query the run cannot answer: the records (or the start event) answer instead.
+      return { kind: 'unanswered' };
     }
   }
 

@@ -41,7 +41,7 @@ export type StepStatus =
   | 'FAILED'
   | 'COMPENSATING'
   | 'COMPENSATED'
-  /** The compensation failed non-retryably; an operator retries or resolves it (see docs/OPERATIONS.md). */
+  /** The compensation failed non-retryably; an operator retries or resolves it (see docs/OBSERVABILITY.md, "Runbook: orders awaiting an operator"). */
   | 'COMPENSATION_FAILED';
 
 export interface OrderItem {

@@ -1,6 +1,7 @@
 /** Runs a real Prometheus for the observability check: config from the committed one, process, HTTP query API. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Sample } from './observability-compare.js';
 
@@ -13,6 +14,7 @@ interface ScrapeConfig {
 /**
  * The committed scrape config with every target that runs here re-pointed (`from` → `to`), targets that do not run
  * here dropped (and jobs left empty with them), and a short scrape interval so a check needs seconds, not minutes.
+ * Rule files are made absolute (against the committed file's folder), so the copy may be written anywhere.
  */
 export function prometheusConfigFor(
   committedPath: string,
@@ -21,9 +23,14 @@ export function prometheusConfigFor(
 ): string {
   const config = parse(readFileSync(committedPath, 'utf8')) as {
     global?: Record<string, unknown>;
+    rule_files?: string[];
     scrape_configs: ScrapeConfig[];
   };
   config.global = { ...config.global, scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval };
+  if (config.rule_files) {
+    const dir = path.dirname(path.resolve(committedPath));
+    config.rule_files = config.rule_files.map((file) => path.resolve(dir, file));
+  }
   const jobs = config.scrape_configs
     .map((job) => ({
       ...job,

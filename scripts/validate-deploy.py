@@ -4,6 +4,9 @@
   split <rendered.yaml> <dir>   core kinds to <dir>/core.yaml, each CRD document to <dir>/<schema>/<n>.json
   rules <rendered.yaml>         the rules of one rendered overlay (autoscaling, grace periods, secrets, selectors)
   compose <docker-compose.yml>  the rules of the compose file (scalable workers, start order, pinned images)
+  prometheus <prometheus.yml> <dir>
+                                its rule files exist and are alerts.yml, runbook links resolve; writes alerts.yml's
+                                groups as a PrometheusRule to <dir>/prometheusrule/ for the schema check
 
 Every finding is printed; the exit code is 1 if there was one.
 """
@@ -20,7 +23,11 @@ SERVICES = ("orders", "inventory", "payments", "shipping")
 CRD_SCHEMAS = {
     ("keda.sh/v1alpha1", "ScaledObject"): "keda-scaledobject",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule",
 }
+ROOT = Path(__file__).resolve().parent.parent
+# The alerting rules, written once: Prometheus loads this file, the PrometheusRule carries a copy of its groups.
+ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 # Env vars that hold credentials: their value must come from a Secret, never from the manifest.
 SECRET_NAME = re.compile(r"(KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL)", re.I)
 # A container's drain (SHUTDOWN_GRACE_SECONDS) needs this much slack before the kubelet's SIGKILL.
@@ -188,6 +195,7 @@ def rules(rendered: str) -> None:
     for hpa in by_kind.get("HorizontalPodAutoscaler", []):
         if not any(d["metadata"]["name"] == hpa["spec"]["scaleTargetRef"]["name"] for d in deployments):
             fail(f"{ident(hpa)}: scaleTargetRef is no rendered Deployment")
+    check_prometheus_rules(docs)
     policies = by_kind.get("NetworkPolicy", [])
     if not any(p["spec"].get("podSelector") == {} and not p["spec"].get("ingress") for p in policies):
         fail("no default-deny ingress NetworkPolicy")
@@ -195,6 +203,74 @@ def rules(rendered: str) -> None:
         for rule in policy["spec"].get("ingress", []):
             if not rule.get("from") and not selects(policy["spec"]["podSelector"], {"app.kubernetes.io/component": "api"}):
                 fail(f"{ident(policy)}: opens ingress from anywhere to something other than the API")
+
+
+def alert_groups() -> list:
+    with open(ALERTS, encoding="utf-8") as handle:
+        return (yaml.safe_load(handle) or {}).get("groups", [])
+
+
+def check_prometheus_rules(docs: list[dict]) -> None:
+    """The rendered PrometheusRule carries exactly the groups of alerts.yml, so the two cannot drift."""
+    source = ALERTS.relative_to(ROOT)
+    found = [d for d in docs if d.get("kind") == "PrometheusRule"]
+    if len(found) != 1:
+        fail(f"expected one PrometheusRule (the groups of {source}), rendered {len(found)}")
+        return
+    groups, expected = found[0].get("spec", {}).get("groups"), alert_groups()
+    if groups == expected:
+        return
+    flat = lambda gs: [(g.get("name"), r) for g in gs or [] for r in g.get("rules", [])] + [(None, None)]
+    first = next((b for a, b in zip(flat(groups), flat(expected)) if a != b), None)
+    if first is None:
+        where = "a group's own settings"
+    elif first[1] is None:
+        where = "the end: the PrometheusRule has rules alerts.yml does not"
+    else:
+        where = f"rule {first[1].get('alert') or first[1].get('record')} of group {first[0]}"
+    fail(f"{ident(found[0])}: spec.groups differ from {source} (first at {where}): copy its groups here")
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def prometheus(config_path: str, out_dir: str) -> None:
+    config_file = Path(config_path)
+    with open(config_file, encoding="utf-8") as handle:
+        config = yaml.safe_load(handle) or {}
+    rule_files = [(config_file.parent / f).resolve() for f in config.get("rule_files", [])]
+    for path in rule_files:
+        if not path.is_file():
+            fail(f"{config_path}: rule file {path} does not exist")
+    if ALERTS.resolve() not in rule_files:
+        fail(f"{config_path}: rule_files does not load {ALERTS.relative_to(ROOT)}")
+    groups = alert_groups()
+    seen: set[str] = set()
+    for group in groups:
+        for rule in group.get("rules", []):
+            name = rule.get("alert") or rule.get("record")
+            if name in seen:
+                fail(f"{ALERTS.relative_to(ROOT)}: {name} is defined twice")
+            seen.add(name)
+            runbook = rule.get("annotations", {}).get("runbook_url", "")
+            if not runbook:
+                continue
+            doc, _, anchor = runbook.partition("#")
+            target = ROOT / doc
+            if not target.is_file():
+                fail(f"{name}: runbook_url {runbook}: no file {doc}")
+                continue
+            headings = re.findall(r"^#+ (.+)$", target.read_text(encoding="utf-8"), re.M)
+            if anchor and anchor not in {slug(h) for h in headings}:
+                fail(f"{name}: runbook_url {runbook}: {doc} has no heading with anchor #{anchor}")
+    # The same structure checks as the PrometheusRule's (check-jsonschema), without promtool.
+    target = Path(out_dir) / "prometheusrule"
+    target.mkdir(parents=True, exist_ok=True)
+    wrapped = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+               "metadata": {"name": "alerts-yml"}, "spec": {"groups": groups}}
+    (target / "alerts.json").write_text(json.dumps(wrapped, indent=1), encoding="utf-8")
 
 
 def compose(path: str) -> None:
@@ -227,7 +303,7 @@ def compose(path: str) -> None:
 
 def main(argv: list[str]) -> int:
     command, *args = argv
-    {"split": split, "rules": rules, "compose": compose}[command](*args)
+    {"split": split, "rules": rules, "compose": compose, "prometheus": prometheus}[command](*args)
     for finding in findings:
         print(f"  FAIL {finding}")
     return 1 if findings else 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run deploy:validate`: checks the image recipe, the compose file and every Kustomize overlay offline, with
-# pinned tools from PyPI (deploy/requirements-tools.txt) in the project venv. Any failure exits non-zero.
+# `npm run deploy:validate`: checks the image recipe, the compose file, the Prometheus config and alerting rules
+# and every Kustomize overlay offline, with pinned tools from PyPI (deploy/requirements-tools.txt) in the project
+# venv, and promtool from Debian when it can be had. Any failure exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,43 @@ step "docker-compose.yml: Compose Specification schema (check-jsonschema vendor.
 check "$BIN/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 check "$BIN/python" scripts/validate-deploy.py compose docker-compose.yml
 
+# promtool from Debian's `prometheus` package (the package `npm run observability:check` installs), unpacked into
+# .tools/prometheus (that binary only) rather than installed, so no Prometheus service comes with it. Empty if it cannot be had
+# (no apt, no network): then only the structure checks below run.
+find_promtool() {
+  local dir=.tools/prometheus
+  if command -v promtool >/dev/null; then command -v promtool; return; fi
+  if [[ -x "$dir/usr/bin/promtool" ]]; then echo "$dir/usr/bin/promtool"; return; fi
+  command -v apt-get >/dev/null || return 0
+  local debs
+  debs=$(mktemp -d)
+  chmod 755 "$debs"
+  {
+    if ! apt-cache policy prometheus 2>/dev/null | grep -q 'Candidate: [0-9]' && [[ $(id -u) -eq 0 ]]; then
+      apt-get update -qq -o Acquire::Retries=0 -o Acquire::http::Timeout=20
+    fi
+    (cd "$debs" && apt-get download -qq prometheus) && mkdir -p "$dir" &&
+      dpkg-deb --fsys-tarfile "$debs"/prometheus_*.deb | tar -x -C "$dir" ./usr/bin/promtool
+  } >"$OUT/promtool-install.log" 2>&1 || true
+  rm -rf "$debs"
+  if [[ -x "$dir/usr/bin/promtool" ]]; then echo "$dir/usr/bin/promtool"; fi
+}
+
+step "deploy/prometheus: rule files, runbook links, alerts.yml against deploy/schemas/prometheusrule.json"
+check "$BIN/python" scripts/validate-deploy.py prometheus deploy/prometheus/prometheus.yml "$OUT/prometheus"
+check "$BIN/check-jsonschema" --schemafile deploy/schemas/prometheusrule.json "$OUT/prometheus/prometheusrule/alerts.json"
+PROMTOOL=$(find_promtool)
+if [[ -n "$PROMTOOL" ]]; then
+  step "deploy/prometheus: promtool $("$PROMTOOL" --version 2>&1 | awk 'NR == 1 {print $3}') check config, check rules, test rules"
+  check "$PROMTOOL" check config deploy/prometheus/prometheus.yml
+  check "$PROMTOOL" check rules deploy/prometheus/alerts.yml
+  check "$PROMTOOL" test rules deploy/prometheus/alerts.test.yml
+else
+  echo "  SKIPPED promtool (PromQL, templates, alerts.test.yml): not installed, and Debian's prometheus package"
+  echo "  could not be fetched; the structure checks above still ran. Last lines of the attempt:"
+  { sed 's/^/    /' "$OUT/promtool-install.log" | tail -5; } 2>/dev/null || true
+fi
+
 for overlay in deploy/overlays/*/; do
   name=$(basename "$overlay")
   dir="$OUT/$name"
@@ -60,7 +98,7 @@ for overlay in deploy/overlays/*/; do
     step "overlay $name: $kind against deploy/schemas/$kind.json"
     check "$BIN/check-jsonschema" --schemafile "$schema" "$dir/$kind"/*.json
   done
-  step "overlay $name: rules (autoscaling, grace periods, secrets, selectors, build id)"
+  step "overlay $name: rules (autoscaling, grace periods, secrets, selectors, build id, alerts as in alerts.yml)"
   check "$BIN/python" scripts/validate-deploy.py rules "$dir/rendered.yaml"
 done
 
