@@ -38,7 +38,7 @@ export function createInventoryActivities({ db }: InventoryActivityDeps): Invent
           // A retry, or a release that came first and left a RELEASED tombstone: either way, take nothing.
           return outcome(input.orderId, await currentStatus(tx, input.orderId), false);
         }
-        // Sorted order: two orders sharing SKUs lock rows in the same order and cannot deadlock.
+        // Lock order (see compareSkus): two orders sharing SKUs lock rows in the same order and cannot deadlock.
         for (const line of lines) {
           const taken = await tx
             .update(products)
@@ -123,7 +123,7 @@ export function createInventoryActivities({ db }: InventoryActivityDeps): Invent
   };
 }
 
-/** Sums duplicate SKUs and sorts by SKU; rejects requests no retry could ever satisfy. */
+/** Sums duplicate SKUs and puts them in lock order; rejects requests no retry could ever satisfy. */
 function aggregateLines(input: ReserveStockInput): StockLine[] {
   if (input.items.length === 0) throw invalid(`order ${input.orderId}: nothing to reserve`);
   const totals = new Map<string, number>();
@@ -133,9 +133,22 @@ function aggregateLines(input: ReserveStockInput): StockLine[] {
     }
     totals.set(sku, (totals.get(sku) ?? 0) + quantity);
   }
-  return [...totals.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([sku, quantity]) => ({ sku, quantity }));
+  return inLockOrder([...totals.entries()].map(([sku, quantity]) => ({ sku, quantity })));
+}
+
+/**
+ * The one order in which every inventory activity locks product rows: UTF-8 byte order of the SKU, the order of
+ * Postgres's "C" collation. Neither `localeCompare` nor the database's default collation (en_US, ICU: 'a-1' before
+ * 'B-1') nor JavaScript's `<` (UTF-16 code units: an emoji before 'Ａ') agree with it, and two transactions that
+ * lock shared rows in different orders can deadlock.
+ */
+export function compareSkus(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** A copy of `lines` sorted in lock order ({@link compareSkus}); reserve, release and commit all lock through it. */
+export function inLockOrder<T extends { sku: string }>(lines: readonly T[]): T[] {
+  return [...lines].sort((a, b) => compareSkus(a.sku, b.sku));
 }
 
 function invalid(message: string): ApplicationFailure {
@@ -172,12 +185,15 @@ async function currentStatus(tx: Transaction, orderId: string): Promise<Reservat
   return row?.status ?? null;
 }
 
+/** The lines a reservation holds, in lock order (the same order reserveStock took them in). */
 async function heldLines(tx: Transaction, orderId: string): Promise<StockLine[]> {
-  return tx
+  const rows = await tx
     .select({ sku: reservationItems.sku, quantity: reservationItems.quantity })
     .from(reservationItems)
     .where(eq(reservationItems.orderId, orderId))
-    .orderBy(reservationItems.sku);
+    // "C" is byte order whatever the database's collation; the JS sort makes the order not depend on it at all.
+    .orderBy(sql`${reservationItems.sku} collate "C"`);
+  return inLockOrder(rows);
 }
 
 function outcome(orderId: string, status: ReservationStatus | null, changed: boolean): ReservationResult {

@@ -16,7 +16,11 @@ export interface CreateShipmentInput {
   address: ShippingAddress;
 }
 
-/** `CANCELLED`: a cancel came first, so nothing was created. */
+/**
+ * Status of a shipment as the saga sees it. `CANCELLED` from createShipment: a cancel came first or landed while the
+ * carrier was booking, and won (nothing ships). The shipping service's own `BOOKING` row state (committed before the
+ * carrier is called) never leaves its activities.
+ */
 export type ShipmentRecordStatus = 'CREATED' | 'CANCELLED';
 
 export interface ShipmentResult {

@@ -3,6 +3,7 @@
  * so they all seal and open payloads the same way. Production refuses to run without keys.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { type AppConfig, PROJECT_ROOT } from './config.js';
 import type { Logger } from './logger.js';
@@ -18,9 +19,21 @@ export interface PayloadProtection {
   summary: string;
 }
 
-/** The converter around a codec; no codec means Temporal's defaults (plain JSON payloads). */
+/**
+ * Module of the failure converter that moves failure messages and stack traces into an (encrypted) payload; the SDK
+ * loads it by path in clients and workers, and the workflow bundle is built with it (scripts/bundle-workflows.ts).
+ */
+export const ENCODING_FAILURE_CONVERTER_PATH = fileURLToPath(
+  new URL('./failure-converter.cjs', import.meta.url),
+);
+
+/**
+ * The converter around a codec: payloads sealed by the codec, and failure messages and stack traces with them
+ * (they quote what the code that failed had at hand: a provider's answer, an address). No codec means Temporal's
+ * defaults: plain JSON payloads, failures in clear.
+ */
 export function dataConverterFor(codec: AesGcmPayloadCodec | null): DataConverter {
-  return codec ? { payloadCodecs: [codec] } : {};
+  return codec ? { payloadCodecs: [codec], failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH } : {};
 }
 
 /**

@@ -99,7 +99,9 @@ export async function checkInvariants(
           (r) =>
             r.charged - r.refunded !== 0 ||
             r.charges > 1 ||
+            // BOOKING left behind means the cancel never ran and a late booking could still become CREATED.
             r.shipment === 'CREATED' ||
+            r.shipment === 'BOOKING' ||
             r.reservation === 'RESERVED' ||
             r.reservation === 'COMMITTED',
         )

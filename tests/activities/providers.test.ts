@@ -6,7 +6,11 @@ import {
   requestRefund,
   tokenFingerprint,
 } from '../../activities/providers/payment-provider.js';
-import { requestBooking, trackingIdFor } from '../../activities/providers/shipping-carrier.js';
+import {
+  createSimulatedCarrier,
+  requestBooking,
+  trackingIdFor,
+} from '../../activities/providers/shipping-carrier.js';
 
 describe('payment provider', () => {
   const base = { idempotencyKey: 'order-1', amountCents: 100, attempt: 1 };
@@ -67,5 +71,14 @@ describe('shipping carrier', () => {
       trackingId: trackingIdFor('o-1'),
     });
     expect(trackingIdFor('o-1')).not.toBe(trackingIdFor('o-2'));
+  });
+
+  it('as a carrier object answers the same, idempotently by key, and counts its calls', async () => {
+    const carrier = createSimulatedCarrier();
+    const first = await carrier.book({ idempotencyKey: 'o-1', country: 'FR' });
+    expect(await carrier.book({ idempotencyKey: 'o-1', country: 'FR' })).toEqual(first);
+    expect(first).toEqual(requestBooking({ idempotencyKey: 'o-1', country: 'FR' }));
+    expect(await carrier.cancel({ idempotencyKey: 'o-1' })).toEqual({ outcome: 'cancelled' });
+    expect(carrier.calls).toEqual({ book: 2, cancel: 1 });
   });
 });

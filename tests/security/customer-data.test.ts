@@ -2,18 +2,33 @@
  * Customer data end to end, on real stacks: with encryption on, an order's raw history (fetched without any codec)
  * holds no trace of the customer's name, address or payment token, even base64-decoded; the codec server over HTTP
  * gives them back; replay still works. The same check on a stack with encryption off finds them, so it can fail.
+ * Failure messages and stack traces are encrypted too (a failed step may quote what it had at hand), both the ones
+ * activity workers record and the ones the workflow bundle raises; clients with the data converter read them.
  * Neither stack's logs (debug level, API + workers + SDK) nor the payments ledger ever carry them.
  */
 import { randomBytes } from 'node:crypto';
-import { Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderWorkflowId } from '../../contracts/orders.js';
 import { loadConfig } from '../../core/config.js';
 import { temporalConnectionOptions } from '../../core/temporal.js';
+import { writeWorkflowBundle } from '../../scripts/bundle-workflows.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
-import { encodingOf, everyReadableString, payloadsIn, rawHistoryJson } from './history-text.js';
+import type { CustomerSecrets } from './failing-workflow.js';
+import {
+  encodingOf,
+  everyReadableString,
+  type JsonPayload,
+  payloadsIn,
+  rawHistoryJson,
+} from './history-text.js';
 
 const OPERATOR_KEY = 'operator-key-e2e';
 const logLines: string[] = [];
@@ -58,16 +73,98 @@ async function placeOrder(stack: TestStack, who: Customer): Promise<{ orderId: s
 const found = (text: string, who: Customer) =>
   Object.values(who.secrets).filter((secret) => text.includes(secret));
 
+/** Bundle of tests/security/failing-workflow.ts, built like the saga's (scripts/bundle-workflows.ts). */
+let failingBundle: string;
+
+/** Secrets for a failed step's messages (unlike the order's, they may reach the SDK's own failure logs). */
+function failureSecrets(): CustomerSecrets {
+  const tag = randomBytes(6).toString('hex');
+  return { inActivity: `Ursula Vantablack ${tag}`, inWorkflow: `${tag} Quiet Meadow Lane, Leeds` };
+}
+
+/**
+ * Runs a workflow whose step fails quoting `secrets.inActivity` and which then fails quoting `secrets.inWorkflow`, on
+ * a worker with the stack's data converter; returns what its client saw and the raw history.
+ */
+async function runFailingWorkflow(stack: TestStack, secrets: CustomerSecrets) {
+  const connection = await NativeConnection.connect({ address: stack.devServer.address });
+  const taskQueue = `failing-${randomBytes(4).toString('hex')}`;
+  const workflowId = `failing-${randomBytes(6).toString('hex')}`;
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: stack.config.temporal.namespace,
+      taskQueue,
+      workflowBundle: { codePath: failingBundle },
+      dataConverter: stack.protection.dataConverter,
+      activities: {
+        async refuseWithCustomerData(secret: string) {
+          throw ApplicationFailure.create({
+            type: 'PaymentDeclined',
+            nonRetryable: true,
+            message: `card of ${secret} declined`,
+          });
+        },
+      },
+    });
+    const error = await worker.runUntil(
+      stack.client.workflow.execute('failsWithCustomerData', { taskQueue, workflowId, args: [secrets] }).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      ),
+    );
+    const history = await rawHistoryJson(
+      stack.client.connection,
+      stack.config.temporal.namespace,
+      workflowId,
+    );
+    return { error, history };
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The failures recorded in a raw history JSON: activity task failures and the workflow's own, in order. */
+function failuresIn(history: string): Array<{ message?: string; encodedAttributes?: JsonPayload }> {
+  const events = (JSON.parse(history) as { events: Array<Record<string, { failure?: unknown }>> }).events;
+  return events.flatMap((event) =>
+    [event.activityTaskFailedEventAttributes, event.workflowExecutionFailedEventAttributes]
+      .map((attributes) => attributes?.failure)
+      .filter((failure): failure is { message?: string; encodedAttributes?: JsonPayload } => !!failure),
+  );
+}
+
+/** Decodes payloads through a stack's codec server, as the Temporal UI does; returns their decoded data as text. */
+async function decodeWithCodecServer(stack: TestStack, payloads: JsonPayload[]): Promise<string[]> {
+  const response = await fetch(`${stack.baseUrl}/codec/decode`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-namespace': 'default',
+      authorization: `Bearer ${OPERATOR_KEY}`,
+    },
+    body: JSON.stringify({ payloads }),
+  });
+  expect(response.status).toBe(200);
+  const decoded = (await response.json()) as { payloads: JsonPayload[] };
+  return decoded.payloads.map((payload) => Buffer.from(payload.data ?? '', 'base64').toString('utf8'));
+}
+
 beforeAll(async () => {
   const common = {
     temporalCli: inject('temporalCli'),
     workflowBundlePath: inject('workflowBundlePath'),
     logDestination,
   };
+  failingBundle = path.join(mkdtempSync(path.join(os.tmpdir(), 'failing-bundle-')), 'workflows.js');
   // Debug level everywhere: the most any log line could ever carry.
   [encrypted, plain] = await Promise.all([
     startTestStack({ ...common, env: { LOG_LEVEL: 'debug', CODEC_API_KEYS: OPERATOR_KEY } }),
     startTestStack({ ...common, env: { LOG_LEVEL: 'debug' }, encryption: false }),
+    writeWorkflowBundle(failingBundle, {
+      workflowsPath: fileURLToPath(new URL('./failing-workflow.ts', import.meta.url)),
+      quiet: true,
+    }),
   ]);
 });
 
@@ -147,6 +244,51 @@ describe('with payload encryption on', () => {
     await expect(Worker.runReplayHistory({ workflowBundle }, history)).rejects.toThrow();
   });
 
+  it('a failed step`s message is encrypted in the history, and the codec server reads it back', async () => {
+    // The undeliverable shipment of the compensated order: recorded by the shipping worker.
+    const [undeliverable] = failuresIn(histories.compensated as string);
+    expect(undeliverable?.message).toBe('Encoded failure');
+    expect(everyReadableString(histories.compensated as string)).not.toContain('carrier does not deliver');
+    const [attributes] = await decodeWithCodecServer(encrypted, [undeliverable?.encodedAttributes ?? {}]);
+    expect(JSON.parse(attributes as string)).toMatchObject({
+      message: expect.stringContaining('carrier does not deliver to country XX'),
+      stack_trace: expect.any(String),
+    });
+  });
+
+  it('failure messages quoting customer data (activity and workflow) are unreadable raw, readable with the converter', async () => {
+    const secrets = failureSecrets();
+    const { error, history } = await runFailingWorkflow(encrypted, secrets);
+
+    const text = everyReadableString(history);
+    expect(text).not.toContain(secrets.inActivity);
+    expect(text).not.toContain(secrets.inWorkflow);
+    const failures = failuresIn(history);
+    expect(failures).toHaveLength(2);
+    for (const failure of failures) {
+      expect(failure.message).toBe('Encoded failure');
+      expect(encodingOf(failure.encodedAttributes ?? {})).toBe('binary/encrypted');
+    }
+
+    // The client, with the data converter, reads the whole chain back.
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const workflowFailure = (error as WorkflowFailedError).cause;
+    expect(workflowFailure).toBeInstanceOf(ApplicationFailure);
+    expect(workflowFailure?.message).toBe(`cannot ship to ${secrets.inWorkflow}`);
+    const activityFailure = workflowFailure?.cause;
+    expect(activityFailure).toBeInstanceOf(ActivityFailure);
+    expect((activityFailure as ActivityFailure).cause?.message).toBe(
+      `card of ${secrets.inActivity} declined`,
+    );
+    // So does the codec server (the Temporal UI's path).
+    const decoded = await decodeWithCodecServer(
+      encrypted,
+      failures.map((failure) => failure.encodedAttributes ?? {}),
+    );
+    expect(decoded.join('\n')).toContain(secrets.inActivity);
+    expect(decoded.join('\n')).toContain(secrets.inWorkflow);
+  });
+
   it('the payments ledger keeps a fingerprint, never the token', async () => {
     const rows = await encrypted.database.db.execute(sql`select * from payments.ledger`);
     const text = JSON.stringify(rows);
@@ -170,6 +312,15 @@ describe('with payload encryption off (the check can fail)', () => {
     expect(found(history, who)).toEqual([]);
     const codec = await fetch(`${plain.baseUrl}/codec/decode`, { method: 'POST', body: '{}' });
     expect(codec.status).toBe(404);
+  });
+
+  it('the same search finds a failed step`s customer data in clear', async () => {
+    const secrets = failureSecrets();
+    const { error, history } = await runFailingWorkflow(plain, secrets);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    const text = everyReadableString(history);
+    expect(text).toContain(secrets.inActivity);
+    expect(text).toContain(secrets.inWorkflow);
   });
 });
 

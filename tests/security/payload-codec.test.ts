@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
@@ -151,6 +152,31 @@ describe('payload key configuration', () => {
     );
     expect(keyed.codec?.encryptionKeyId).toBe('key-b');
     expect(keyed.dataConverter.payloadCodecs).toEqual([keyed.codec]);
+  });
+
+  it('with encryption on, failure messages and stack traces go into the sealed payload; off, they stay plain', async () => {
+    const secret = 'cannot deliver to Ada Lovelace, 12 Analytical St';
+    const on = loadPayloadProtection(loadConfig({ PAYLOAD_KEYS: formatPayloadKeys([keyA]) }));
+    // Loaded the way every client and worker loads it (the converter module is required by path).
+    const loaded = loadDataConverter(on.dataConverter);
+    const failure = loaded.failureConverter.errorToFailure(new Error(secret), loaded.payloadConverter);
+    expect(failure.message).toBe('Encoded failure');
+    expect(failure.stackTrace).toBe('');
+    const [sealed] = await (on.codec as AesGcmPayloadCodec).encode([failure.encodedAttributes as Payload]);
+    expect(Buffer.from(sealed?.data ?? new Uint8Array()).toString('latin1')).not.toContain('Ada Lovelace');
+    const [opened] = await (on.codec as AesGcmPayloadCodec).decode([sealed as Payload]);
+    const back = loaded.failureConverter.failureToError(
+      { ...failure, encodedAttributes: opened ?? null },
+      loaded.payloadConverter,
+    );
+    expect(back.message).toBe(secret);
+
+    const off = loadDataConverter(
+      loadPayloadProtection(loadConfig({ PAYLOAD_ENCRYPTION: 'false' })).dataConverter,
+    );
+    const clear = off.failureConverter.errorToFailure(new Error(secret), off.payloadConverter);
+    expect(clear.message).toBe(secret);
+    expect(clear.encodedAttributes).toBeFalsy();
   });
 
   it('development generates one key file (0600), reuses it, says so, and tightens a readable one', () => {
