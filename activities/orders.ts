@@ -41,28 +41,42 @@ const OUTCOME_OF: Partial<Record<OrderStatus, OrderOutcome>> = {
 /** Owner of orders placed without API keys (dev mode) or before tenancy. */
 export const ANONYMOUS_CLIENT = 'anonymous';
 
-/** Inserts the row from the write's view when none exists; true when this write created it. */
-async function createFromView(
+/** Inserts the order's row unless one exists (the first write wins and keeps any later status); true if it did. */
+async function insertOrderRow(
   db: Database,
-  input: SetOrderStatusInput,
-  changes: Partial<typeof orders.$inferInsert>,
+  record: CreateOrderRecordInput,
+  state: Partial<typeof orders.$inferInsert> = {},
 ): Promise<boolean> {
-  const view = input.view;
-  if (!view) return false;
   const inserted = await db
     .insert(orders)
     .values({
-      orderId: input.orderId,
-      customerId: view.customerId,
-      clientId: input.clientId ?? ANONYMOUS_CLIENT,
-      items: view.items,
-      totalCents: view.totalCents,
-      createdAt: new Date(view.createdAt),
-      ...changes,
+      orderId: record.orderId,
+      customerId: record.customerId,
+      clientId: record.clientId ?? ANONYMOUS_CLIENT,
+      items: record.items,
+      totalCents: record.totalCents,
+      status: 'PENDING',
+      statusSeq: 0,
+      createdAt: new Date(record.createdAt),
+      updatedAt: new Date(record.createdAt),
+      ...state,
     })
     .onConflictDoNothing({ target: orders.orderId })
     .returning({ orderId: orders.orderId });
   return inserted.length > 0;
+}
+
+/** Inserts the row from the write's view when none exists; true when this write created it. */
+function createFromView(
+  db: Database,
+  input: SetOrderStatusInput,
+  changes: Partial<typeof orders.$inferInsert>,
+): Promise<boolean> {
+  const { view } = input;
+  if (!view) return Promise.resolve(false);
+  const { customerId, items, totalCents, createdAt } = view;
+  const record = { orderId: input.orderId, customerId, items, totalCents, createdAt };
+  return insertOrderRow(db, input.clientId ? { ...record, clientId: input.clientId } : record, changes);
 }
 
 /** Metrics of a status write that changed the row: an order's end, or a compensation that needs an operator. */
@@ -91,25 +105,11 @@ export interface OrdersActivityDeps {
 export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivities {
   return {
     async createOrderRecord(input: CreateOrderRecordInput): Promise<void> {
-      const inserted = await db
-        .insert(orders)
-        .values({
-          orderId: input.orderId,
-          customerId: input.customerId,
-          clientId: input.clientId ?? ANONYMOUS_CLIENT,
-          items: input.items,
-          totalCents: input.totalCents,
-          status: 'PENDING',
-          statusSeq: 0,
-          createdAt: new Date(input.createdAt),
-          updatedAt: new Date(input.createdAt),
-        })
-        // The saga may retry this after a crash; the first row wins and keeps any later status.
-        .onConflictDoNothing({ target: orders.orderId })
-        .returning({ orderId: orders.orderId });
+      // The saga may retry this after a crash; the first row wins and keeps any later status.
+      const created = await insertOrderRow(db, input);
       // Only the insert that created the row counts the order as started: a retry inserts nothing.
-      if (inserted.length > 0) recordSagaEvent({ kind: 'orderStarted', orderId: input.orderId });
-      log.info('order record written', { orderId: input.orderId, changed: inserted.length > 0 });
+      if (created) recordSagaEvent({ kind: 'orderStarted', orderId: input.orderId });
+      log.info('order record written', { orderId: input.orderId, changed: created });
     },
 
     async setOrderStatus(input: SetOrderStatusInput): Promise<void> {

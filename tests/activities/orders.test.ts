@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersActivities } from '../../activities/orders.js';
-import type { CreateOrderRecordInput } from '../../contracts/orders.js';
+import type { CreateOrderRecordInput, OrderState } from '../../contracts/orders.js';
 import type { Database } from '../../db/client.js';
 import { orders } from '../../db/schema/orders.js';
 import {
@@ -21,6 +21,26 @@ function orderInput(orderId: string): CreateOrderRecordInput {
     items: [{ sku: 'MUG-RED', quantity: 2, unitPriceCents: 1299 }],
     totalCents: 2598,
     createdAt: '2025-01-02T03:04:05.000Z',
+  };
+}
+
+/** An order view as the saga records it. */
+function viewOf(orderId: string): OrderState {
+  const { items, totalCents, createdAt, customerId } = orderInput(orderId);
+  return {
+    orderId,
+    customerId,
+    status: 'PENDING',
+    items,
+    totalCents,
+    steps: [{ name: 'reserveStock', status: 'SUCCEEDED', at: createdAt, error: null }],
+    payment: { status: 'NONE', amountCents: 0 },
+    shipment: { status: 'NONE', trackingId: null },
+    failureReason: null,
+    failureCode: null,
+    cancelRequested: false,
+    createdAt,
+    updatedAt: createdAt,
   };
 }
 
@@ -96,6 +116,47 @@ for (const { driver, skip } of TEST_DRIVERS) {
       );
       expect(error).not.toBeInstanceOf(ApplicationFailure);
       expect(error.message).toContain(orderId);
+    });
+
+    it("records the owner, each write's view and failure code; a stale write keeps the newer view", async () => {
+      const orderId = uniqueId('order');
+      await runActivity(activities.createOrderRecord, { ...orderInput(orderId), clientId: 'app-9' });
+      const failed = { ...viewOf(orderId), status: 'FAILED' as const, failureCode: 'PaymentDeclined' };
+      await runActivity(activities.setOrderStatus, {
+        orderId,
+        status: 'FAILED',
+        seq: 3,
+        failureReason: 'card declined',
+        failureCode: 'PaymentDeclined',
+        view: failed,
+      });
+      const late = { ...viewOf(orderId), status: 'CHARGING' as const };
+      await runActivity(activities.setOrderStatus, { orderId, status: 'CHARGING', seq: 2, view: late });
+      expect(await readOrder(orderId)).toMatchObject({
+        clientId: 'app-9',
+        status: 'FAILED',
+        failureCode: 'PaymentDeclined',
+        view: failed,
+      });
+    });
+
+    it('a write carrying the view creates the row its failed first write left missing, once', async () => {
+      const orderId = uniqueId('order');
+      const view = { ...viewOf(orderId), status: 'FAILED' as const, totalCents: 5_000_000_000_000 };
+      const write = { orderId, status: 'FAILED' as const, seq: 2, clientId: 'app-9', view };
+      await runActivity(activities.setOrderStatus, write);
+      await runActivity(activities.setOrderStatus, write);
+      const rows = await db.select().from(orders).where(eq(orders.orderId, orderId));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        clientId: 'app-9',
+        customerId: 'cust-1',
+        status: 'FAILED',
+        statusSeq: 2,
+        totalCents: 5_000_000_000_000,
+        view,
+      });
+      expect(rows[0]?.createdAt.toISOString()).toBe(view.createdAt);
     });
 
     it('has a check constraint that rejects statuses outside the contract', async () => {

@@ -1,14 +1,26 @@
 /** Runs one saga on a test environment with stub activities on all four queues (workflow-level tests). */
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { INVENTORY_QUEUE } from '../../contracts/inventory.js';
 import { ORDERS_QUEUE, type OrderInput, type OrderState, orderWorkflowId } from '../../contracts/orders.js';
 import { PAYMENTS_QUEUE } from '../../contracts/payments.js';
 import { SHIPPING_QUEUE } from '../../contracts/shipping.js';
+import { installQuietRuntime } from './quiet-runtime.js';
+import { registerSearchAttributes } from './search-attributes.js';
 import type { StubServices } from './stub-services.js';
 
 let counter = 0;
+
+/** A time-skipping test server (the binary at `testServerPath`) with the saga's search attributes registered. */
+export async function startSagaTestEnvironment(testServerPath: string): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServerPath } },
+  });
+  await registerSearchAttributes(env.connection);
+  return env;
+}
 
 /** A valid saga input with a fresh order id. */
 export function stubOrderInput(overrides: Partial<OrderInput> = {}): OrderInput {

@@ -2,26 +2,20 @@
 
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OUT_OF_STOCK } from '../../contracts/inventory.js';
 import type { OrderInput, OrderState } from '../../contracts/orders.js';
 import { PAYMENT_DECLINED } from '../../contracts/payments.js';
 import { ADDRESS_UNDELIVERABLE } from '../../contracts/shipping.js';
 import { cancelOrderUpdate, getOrderQuery } from '../../workflows/definitions.js';
-import { installQuietRuntime } from '../support/quiet-runtime.js';
-import { registerSearchAttributes } from '../support/search-attributes.js';
-import { runStubSaga, stubOrderInput, until } from '../support/stub-saga.js';
+import { runStubSaga, startSagaTestEnvironment, stubOrderInput, until } from '../support/stub-saga.js';
 import { StubServices } from '../support/stub-services.js';
 
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  installQuietRuntime();
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
-  });
-  await registerSearchAttributes(env.connection);
+  env = await startSagaTestEnvironment(inject('temporalTestServer'));
 });
 
 afterAll(async () => {

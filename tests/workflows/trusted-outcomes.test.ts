@@ -5,7 +5,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type OrderState, STEP_VOIDED } from '../../contracts/orders.js';
 import { ADDRESS_UNDELIVERABLE } from '../../contracts/shipping.js';
@@ -14,19 +14,13 @@ import {
   resolveCompensationsUpdate,
   retryCompensationsUpdate,
 } from '../../workflows/definitions.js';
-import { installQuietRuntime } from '../support/quiet-runtime.js';
-import { registerSearchAttributes } from '../support/search-attributes.js';
-import { runStubSaga, stubOrderInput } from '../support/stub-saga.js';
+import { runStubSaga, startSagaTestEnvironment, stubOrderInput } from '../support/stub-saga.js';
 import { StubServices } from '../support/stub-services.js';
 
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  installQuietRuntime();
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('temporalTestServer') } },
-  });
-  await registerSearchAttributes(env.connection);
+  env = await startSagaTestEnvironment(inject('temporalTestServer'));
 });
 
 afterAll(async () => {
