@@ -1,34 +1,25 @@
 /** Activities of the orders service: the order row and its status, written in saga order. */
 import { log } from '@temporalio/activity';
 import { and, eq, lt } from 'drizzle-orm';
-import { OUT_OF_STOCK, UNKNOWN_SKU } from '../contracts/inventory.js';
 import type {
   CreateOrderRecordInput,
   OrderStatus,
   OrdersActivities,
   SetOrderStatusInput,
 } from '../contracts/orders.js';
-import { PAYMENT_DECLINED } from '../contracts/payments.js';
-import { ADDRESS_UNDELIVERABLE } from '../contracts/shipping.js';
 import { type OrderOutcome, recordSagaEvent } from '../core/saga-events.js';
 import type { Database } from '../db/client.js';
 import { orders } from '../db/schema/orders.js';
 
-/** Failure code of a reason no pattern below knows; keeps the `reason` metric label bounded. */
+/** Metric label of a failure without a usable code (sagas started before codes were passed, or an odd one). */
 export const OTHER_FAILURE = 'other';
 
-/** Business failure codes recognised from the reason text the saga records (it passes no code to the row). */
-const FAILURE_PATTERNS: ReadonlyArray<[RegExp, string]> = [
-  [/^out of stock\b/i, OUT_OF_STOCK],
-  [/^unknown SKU\b/i, UNKNOWN_SKU],
-  [/\bdeclined\b/i, PAYMENT_DECLINED],
-  [/\b(undeliverable|does not deliver)\b/i, ADDRESS_UNDELIVERABLE],
-];
+/** Shape of the failure codes the saga passes (ApplicationFailure types, error names): bounded metric labels. */
+const FAILURE_CODE = /^[A-Za-z][A-Za-z0-9]{0,47}$/;
 
-/** The bounded failure code (`OutOfStock`, `PaymentDeclined`, ..., `other`) of a failure reason. */
-export function failureCodeOf(reason: string | null | undefined): string {
-  if (!reason) return OTHER_FAILURE;
-  return FAILURE_PATTERNS.find(([pattern]) => pattern.test(reason))?.[1] ?? OTHER_FAILURE;
+/** The `reason` label for a failed order: the code the saga passed, or `other`. */
+export function failureLabel(code: string | null | undefined): string {
+  return code && FAILURE_CODE.test(code) ? code : OTHER_FAILURE;
 }
 
 /** Outcome of each terminal status; other statuses end nothing. */
@@ -91,7 +82,7 @@ function recordStatusEvents(input: SetOrderStatusInput, createdAt: Date): void {
     kind: 'orderFinished',
     orderId: input.orderId,
     outcome,
-    reason: outcome === 'failed' ? (input.failureCode ?? failureCodeOf(input.failureReason)) : null,
+    reason: outcome === 'failed' ? failureLabel(input.failureCode) : null,
     durationSeconds: Math.max(0, (Date.now() - createdAt.getTime()) / 1000),
   });
 }
