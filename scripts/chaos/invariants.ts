@@ -40,11 +40,12 @@ export async function checkInvariants(
   startingStock: Map<string, number>,
 ): Promise<InvariantResult[]> {
   const rows = (await sql`
-    select o.order_id, o.status, o.total_cents, o.items,
+    select o.order_id, o.status, o.total_cents::float8 as total_cents, o.items,
       count(*) filter (where l.kind = 'CHARGE')::int as charges,
       count(*) filter (where l.kind = 'REFUND')::int as refunds,
-      coalesce(sum(l.amount_cents) filter (where l.kind = 'CHARGE'), 0)::int as charged,
-      coalesce(sum(l.amount_cents) filter (where l.kind = 'REFUND'), 0)::int as refunded,
+      -- Money is 64-bit; as float8 it reads as a JS number, exact for every total the API accepts (< 2^53).
+      coalesce(sum(l.amount_cents) filter (where l.kind = 'CHARGE'), 0)::float8 as charged,
+      coalesce(sum(l.amount_cents) filter (where l.kind = 'REFUND'), 0)::float8 as refunded,
       (select s.status from shipping.shipments s where s.order_id = o.order_id) as shipment,
       (select r.status from inventory.reservations r where r.order_id = o.order_id) as reservation
     from orders.orders o left join payments.ledger l on l.order_id = o.order_id
