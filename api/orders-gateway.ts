@@ -29,6 +29,7 @@ import { cancelOrderUpdate, getOrderQuery } from '../workflows/definitions.js';
 import type { orderSaga } from '../workflows/order-saga.js';
 import { initialOrderState } from '../workflows/order-state.js';
 import { orderIdFor, requestHash } from './idempotency.js';
+import { orderLinks } from './links.js';
 import { priceItems } from './order-pricing.js';
 import { readOrderRecord } from './order-records.js';
 import { notFound, ProblemError } from './problem.js';
@@ -150,8 +151,17 @@ export class OrdersGateway {
         }),
       );
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      return this.matchExisting(orderId, hash, nonce);
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        return this.matchExisting(orderId, hash, nonce);
+      if (!isTemporalUnavailable(err)) throw err;
+      // No answer in time: the start may still have reached Temporal. Say which order it would be, so a client
+      // without an Idempotency-Key can look before it places the order again.
+      throw new ProblemError(
+        'temporal-unavailable',
+        `The workflow engine did not answer in time; order ${orderId} may or may not have been placed. GET its ` +
+          'Location before placing it again (a retry with the same Idempotency-Key is always safe).',
+        { orderId, headers: { location: orderLinks(orderId).self } },
+      );
     }
     return {
       orderId,

@@ -122,6 +122,8 @@ export interface FieldError {
 export interface ProblemExtras {
   errors?: FieldError[];
   orderStatus?: string;
+  /** The order a request may have created although its answer is an error (a start whose outcome is unknown). */
+  orderId?: string;
   headers?: Record<string, string>;
 }
 
@@ -151,6 +153,7 @@ export function problemResponse(c: Context, error: ProblemError): Response {
     instance: c.req.path,
     ...(error.extra.errors ? { errors: error.extra.errors } : {}),
     ...(error.extra.orderStatus ? { orderStatus: error.extra.orderStatus } : {}),
+    ...(error.extra.orderId ? { orderId: error.extra.orderId } : {}),
   };
   return new Response(JSON.stringify(body), {
     status: error.status,

@@ -1,15 +1,15 @@
 /** `npm start`: the whole system in one process tree — Temporal dev server, database, all workers and the API. */
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { createApp } from '../api/app.js';
+import { createConfiguredApp } from '../api/configured-app.js';
 import { codecServerFor, describeCodecServer } from '../api/routes/codec.js';
+import { loadApiSettings } from '../api/settings.js';
 import { SERVICE_NAMES } from '../contracts/services.js';
 import { describeClients } from '../core/api-keys.js';
 import { loadConfig, PROJECT_ROOT } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { formatAddress, loadObservabilityConfig } from '../core/observability-config.js';
-import { connectTemporal, createTemporalClient } from '../core/temporal.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { seedCatalog } from '../db/seed.js';
@@ -100,17 +100,17 @@ async function main(): Promise<void> {
     void shutdown('worker-failure', 1);
   });
 
-  const connection = await connectTemporal(config);
-  cleanups.push(() => connection.close());
-  const app = createApp({
-    temporal: createTemporalClient(connection, config, protection.dataConverter),
-    db: database.db,
-    pingDatabase: () => database.ping(),
-    auth: config.auth,
+  // Assembled exactly as the API process builds it in production (api/server.ts): a lazy Temporal client with
+  // deadlines, the same settings and codec server, so an outage of Temporal behaves here as it does there.
+  const { app, temporal } = createConfiguredApp({
+    config,
+    protection,
+    database,
     logger: logger.child({ service: 'api' }),
+    settings: loadApiSettings(),
     registry,
-    ...(codec ? { codec } : {}),
   });
+  cleanups.push(() => temporal.close());
   const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

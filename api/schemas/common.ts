@@ -39,7 +39,8 @@ export const Timestamp = z.iso.datetime().openapi({ example: '2026-01-31T12:00:0
 export const OrderStatusSchema = z.enum(ORDER_STATUSES).openapi('OrderStatus', {
   description:
     'PENDING → RESERVING → CHARGING → SHIPPING → COMPLETED, or → COMPENSATING → FAILED | CANCELLED. ' +
-    'COMPLETED, FAILED and CANCELLED are terminal.',
+    'COMPLETED, FAILED and CANCELLED are terminal. COMPENSATION_FAILED: a compensation failed for good and the ' +
+    'order waits for an operator (not terminal).',
 });
 
 /** RFC 9457 problem details; `errors` lists the failing fields of a validation problem. */
@@ -57,5 +58,13 @@ export const Problem = z
     orderStatus: OrderStatusSchema.optional().openapi({
       description: 'On `order-not-cancellable`: where the order is now.',
     }),
+    orderId: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'On a `503` of `POST /v1/orders` whose start got no answer in time: the order it may have created (also in ' +
+          '`Location`); read it before placing the order again.',
+      }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details (`application/problem+json`).' });

@@ -54,6 +54,9 @@ it('answers 503 + Retry-After while Temporal is down and recovers when it is bac
   expect(place.headers.get('retry-after')).toBe(String(RETRY_AFTER_SECONDS));
   // Bounded by the RPC deadline (plus one retry backoff), not by gRPC's own retries.
   expect(place.ms).toBeLessThan(TEMPORAL_TIMEOUT_MS + 5_000);
+  // The order it would have been, so a client without an Idempotency-Key can look before placing it again.
+  expect(place.json.orderId).toMatch(/^ord_[0-9a-f]{32}$/);
+  expect(place.headers.get('location')).toBe(`/v1/orders/${place.json.orderId}`);
 
   // A closed order is read from the orders service's records: Temporal is not needed to answer.
   const read = await send('GET', `/v1/orders/${before.json.orderId}`);
@@ -89,6 +92,8 @@ it('answers 503 + Retry-After while Temporal is down and recovers when it is bac
   );
   expect(after.status).toBe(200);
   expect(after.json.status).toBe('COMPLETED');
+  // The start that got no answer never reached the stopped server: its Location is a clean 404, not an order.
+  expect((await send('GET', place.headers.get('location') as string)).status).toBe(404);
   // The order from before the outage survived in the file-backed server.
   const old = await send('GET', `/v1/orders/${before.json.orderId}`);
   expect(old.status).toBe(200);
