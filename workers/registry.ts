@@ -1,16 +1,41 @@
-/** Every service worker by name, and the parsing of a `--service` list. */
+/** Every service worker by name (its queue, whether it hosts the saga, its activities), and `--service` parsing. */
+import { createInventoryActivities } from '../activities/inventory.js';
+import { createOrdersActivities } from '../activities/orders.js';
+import { createPaymentsActivities } from '../activities/payments.js';
+import { createShippingActivities } from '../activities/shipping.js';
+import { INVENTORY_QUEUE } from '../contracts/inventory.js';
+import { ORDERS_QUEUE } from '../contracts/orders.js';
+import { PAYMENTS_QUEUE } from '../contracts/payments.js';
 import { SERVICE_NAMES, type ServiceName } from '../contracts/services.js';
-import { inventoryWorker } from './inventory.js';
-import { ordersWorker } from './orders.js';
-import { paymentsWorker } from './payments.js';
+import { SHIPPING_QUEUE } from '../contracts/shipping.js';
 import type { ServiceWorkerDefinition } from './service-worker.js';
-import { shippingWorker } from './shipping.js';
 
+/** Each service's worker polls its own queue; only the orders worker runs the saga (and its local activities). */
 export const SERVICE_WORKERS: Record<ServiceName, ServiceWorkerDefinition> = {
-  orders: ordersWorker,
-  inventory: inventoryWorker,
-  payments: paymentsWorker,
-  shipping: shippingWorker,
+  orders: {
+    service: 'orders',
+    taskQueue: ORDERS_QUEUE,
+    hostsWorkflows: true,
+    createActivities: (deps) => createOrdersActivities(deps),
+  },
+  inventory: {
+    service: 'inventory',
+    taskQueue: INVENTORY_QUEUE,
+    hostsWorkflows: false,
+    createActivities: (deps) => createInventoryActivities(deps),
+  },
+  payments: {
+    service: 'payments',
+    taskQueue: PAYMENTS_QUEUE,
+    hostsWorkflows: false,
+    createActivities: (deps) => createPaymentsActivities(deps),
+  },
+  shipping: {
+    service: 'shipping',
+    taskQueue: SHIPPING_QUEUE,
+    hostsWorkflows: false,
+    createActivities: (deps) => createShippingActivities(deps),
+  },
 };
 
 /** Parses `orders,payments` or `all` into service names; throws on an unknown name. */
