@@ -3,14 +3,10 @@
  * an HMAC so an altered or foreign cursor is refused (400) instead of silently paging from somewhere else.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { CursorPosition } from '../db/queries/orders.js';
 import { ProblemError } from './problem.js';
 
-/** Where the previous page ended: `(createdAt, orderId)` of its last row, newest first. */
-export interface CursorPosition {
-  /** Microsecond-precision UTC timestamp as stored, e.g. `2026-01-31T12:00:00.123456Z`. */
-  createdAt: string;
-  orderId: string;
-}
+export type { CursorPosition };
 
 const CREATED_AT = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const ORDER_ID = /^[A-Za-z0-9_-]{1,100}$/;

@@ -1,7 +1,8 @@
 /** Prices an order from the catalog (never from the client) and refuses unknown SKUs before a saga starts. */
-import { getProductsBySku } from '../activities/catalog.js';
+
 import type { OrderItem } from '../contracts/orders.js';
 import type { Database } from '../db/client.js';
+import { getProductsBySku } from '../db/queries/catalog.js';
 import { ProblemError } from './problem.js';
 
 /** Each requested line with its catalog unit price; 422 `unknown-sku` naming every unknown line. */

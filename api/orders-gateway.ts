@@ -25,13 +25,13 @@ import {
 } from '../contracts/orders.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
 import type { Database } from '../db/client.js';
+import { readOrderRecord } from '../db/queries/orders.js';
 import { cancelOrderUpdate, getOrderQuery } from '../workflows/definitions.js';
 import type { orderSaga } from '../workflows/order-saga.js';
 import { initialOrderState } from '../workflows/order-state.js';
 import { orderIdFor, requestHash } from './idempotency.js';
 import { orderLinks } from './links.js';
 import { priceItems } from './order-pricing.js';
-import { readOrderRecord } from './order-records.js';
 import { notFound, ProblemError } from './problem.js';
 import type { CreateOrderRequest } from './schemas/orders.js';
 import { isTemporalUnavailable, type TemporalCalls } from './temporal-calls.js';

@@ -1,9 +1,10 @@
 /** `GET /v1/orders`: newest first, filtered by status and customer, paged with an opaque cursor. */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
+import { listOrderRecords } from '../../db/queries/orders.js';
 import type { AuthVariables } from '../auth.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { listOrderRecords } from '../order-records.js';
+import { orderLinks } from '../links.js';
 import { ListOrdersQuery, OrderPage } from '../schemas/orders.js';
 import { problemResponses, V1_PROBLEMS } from './responses.js';
 
@@ -48,6 +49,7 @@ export function registerOrderListRoute(
       after,
     });
     const nextCursor = page.last ? encodeCursor(page.last, scope.toString(), cursorSecret) : null;
-    return c.json({ items: page.items, nextCursor }, 200);
+    const items = page.items.map((order) => ({ ...order, links: orderLinks(order.orderId) }));
+    return c.json({ items, nextCursor }, 200);
   });
 }

@@ -4,14 +4,14 @@
  * product cannot silently overwrite each other (the second gets `412`).
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Database } from '../../db/client.js';
 import {
   getProduct,
   listProducts,
   type ProductWriteCondition,
   type ProductWriteResult,
   putProduct,
-} from '../../activities/catalog.js';
-import type { Database } from '../../db/client.js';
+} from '../../db/queries/catalog.js';
 import { type AuthConfig, type AuthVariables, requireKey } from '../auth.js';
 import { limitBody, requireJsonContentType } from '../json-body.js';
 import { API_LIMITS } from '../limits.js';

@@ -6,10 +6,10 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { listOrderRecords, type OrderListFilter } from '../../api/order-records.js';
 import type { OrderStatus } from '../../contracts/orders.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
+import { listOrderRecords, type OrderListFilter } from '../../db/queries/orders.js';
 
 const { values: cli } = parseArgs({
   options: {

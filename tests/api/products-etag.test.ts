@@ -4,11 +4,11 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { putProduct } from '../../activities/catalog.js';
 import { createApp } from '../../api/app.js';
 import { loadApiSettings } from '../../api/settings.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
+import { putProduct } from '../../db/queries/catalog.js';
 import { bodyOf } from '../security/test-app.js';
 import {
   createTestDatabase,

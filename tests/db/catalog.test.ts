@@ -1,22 +1,22 @@
 /** Catalog reads and admin writes, and the demo seed, against a real database. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInventoryActivities } from '../../activities/inventory.js';
+import type { Database } from '../../db/client.js';
 import {
   getProduct,
   getProductsBySku,
   listProducts,
   putProduct,
   upsertProduct,
-} from '../../activities/catalog.js';
-import { createInventoryActivities } from '../../activities/inventory.js';
-import type { Database } from '../../db/client.js';
+} from '../../db/queries/catalog.js';
 import { SEED_PRODUCTS, seedCatalog } from '../../db/seed.js';
+import { runActivity, stockOf, uniqueId } from '../activities/helpers.js';
 import {
   createTestDatabase,
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
 } from '../support/database.js';
-import { runActivity, stockOf, uniqueId } from './helpers.js';
 
 for (const { driver, skip } of TEST_DRIVERS) {
   describe.skipIf(skip)(`catalog and seed (${driver})`, () => {

@@ -1,14 +1,31 @@
 /**
- * Reads of the orders service's table (`orders.orders`): the listing and the "was this order ever placed" check.
- * The table is the orders service's read model, kept current by the saga's `setOrderStatus` activity.
+ * The API's reads of the orders service's table (`orders.orders`), the service's read model kept current by the
+ * saga's own `createOrderRecord` / `setOrderStatus` activities: the listing, one order's recorded view, and the count
+ * of orders waiting for an operator. Reads only: the orders service is the only writer (docs/ARCHITECTURE.md).
  */
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
-import type { OrderState, OrderStatus } from '../contracts/orders.js';
-import type { Database } from '../db/client.js';
-import { orders } from '../db/schema/orders.js';
-import type { CursorPosition } from './cursor.js';
-import { orderLinks } from './links.js';
-import type { OrderSummary } from './schemas/orders.js';
+import type { OrderState, OrderStatus } from '../../contracts/orders.js';
+import type { Database } from '../client.js';
+import { orders } from '../schema/orders.js';
+
+/** Where the previous page ended: `(createdAt, orderId)` of its last row, newest first. */
+export interface CursorPosition {
+  /** Microsecond-precision UTC timestamp as stored, e.g. `2026-01-31T12:00:00.123456Z`. */
+  createdAt: string;
+  orderId: string;
+}
+
+/** One order of a listing page, as recorded. */
+export interface OrderRecordSummary {
+  orderId: string;
+  customerId: string;
+  status: OrderStatus;
+  items: OrderState['items'];
+  totalCents: number;
+  failureReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
 
 /** Filters and position of one listing page. */
 export interface OrderListFilter {
@@ -22,7 +39,7 @@ export interface OrderListFilter {
 
 /** One page, newest first; `last` is the position to continue from, null when there is nothing more. */
 export interface OrderRecordPage {
-  items: OrderSummary[];
+  items: OrderRecordSummary[];
   last: CursorPosition | null;
 }
 
@@ -68,20 +85,9 @@ export async function listOrderRecords(db: Database, filter: OrderListFilter): P
       failureReason: row.failureReason,
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
-      links: orderLinks(row.orderId),
     })),
     last: lastRow ? { createdAt: lastRow.createdAtText, orderId: lastRow.orderId } : null,
   };
-}
-
-/** True once the saga of this order has written its row (it was placed, however long ago). */
-export async function orderRecordExists(db: Database, orderId: string): Promise<boolean> {
-  const rows = await db
-    .select({ orderId: orders.orderId })
-    .from(orders)
-    .where(eq(orders.orderId, orderId))
-    .limit(1);
-  return rows.length > 0;
 }
 
 /** What the orders service recorded of one order: its owner, status and its view as of the last status write. */

@@ -1,7 +1,7 @@
 /** The inventory catalog as the API sees it: list, look up and set products (conditionally, by version). */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
-import { products } from '../db/schema/inventory.js';
+import type { Database } from '../client.js';
+import { products } from '../schema/inventory.js';
 
 /** One product as shown to clients: price and stock (available to order, reserved by running orders). */
 export interface ProductView {
