@@ -46,6 +46,7 @@ async function insertOrderRow(
       clientId: record.clientId ?? ANONYMOUS_CLIENT,
       items: record.items,
       totalCents: record.totalCents,
+      requestHash: record.requestHash ?? null,
       status: 'PENDING',
       statusSeq: 0,
       createdAt: new Date(record.createdAt),

@@ -61,7 +61,7 @@ export function registerOrderGauges(registry: Registry, countAwaitingOperator: (
     help: 'Orders whose compensation failed for good and that wait for an operator (COMPENSATION_FAILED)',
     registers: [registry],
     async collect() {
-      // A database outage must not break the whole scrape: the gauge is left out of this one.
+      // A database outage must not break the whole scrape: the gauge reads NaN (no alert fires on it) meanwhile.
       this.set(await countAwaitingOperator().catch(() => Number.NaN));
     },
   });

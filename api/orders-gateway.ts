@@ -25,7 +25,7 @@ import {
 } from '../contracts/orders.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
 import type { Database } from '../db/client.js';
-import { readOrderRecord } from '../db/queries/orders.js';
+import { type OrderRecord, readOrderRecord } from '../db/queries/orders.js';
 import { cancelOrderUpdate, getOrderQuery } from '../workflows/definitions.js';
 import type { orderSaga } from '../workflows/order-saga.js';
 import { initialOrderState } from '../workflows/order-state.js';
@@ -115,9 +115,9 @@ export class OrdersGateway {
     const { clientId } = options.caller;
     const orderId = orderIdFor(clientId, options.idempotencyKey);
     // An order row outlives the saga's history: a key seen before must never start a second saga for the same id.
-    if (options.idempotencyKey && (await readOrderRecord(this.db, orderId))) {
-      return this.matchExisting(orderId, hash, null);
-    }
+    const recorded = options.idempotencyKey ? await readOrderRecord(this.db, orderId) : null;
+    if (recorded?.requestHash) return matchRecord(orderId, recorded, hash);
+    if (recorded) return this.matchExisting(orderId, hash, null);
     const nonce = randomUUID();
     const input: OrderInput = {
       orderId,
@@ -154,8 +154,17 @@ export class OrdersGateway {
       if (err instanceof WorkflowExecutionAlreadyStartedError)
         return this.matchExisting(orderId, hash, nonce);
       if (!isTemporalUnavailable(err)) throw err;
-      // No answer in time: the start may still have reached Temporal. Say which order it would be, so a client
-      // without an Idempotency-Key can look before it places the order again.
+      // No answer in time: the start may still have reached Temporal. One short look tells whether it did.
+      if (await this.startedByThisRequest(orderId, nonce)) {
+        return {
+          orderId,
+          status: 'PENDING',
+          created: true,
+          accepted: initialOrderState(input, input.createdAt),
+        };
+      }
+      // Still unknown: say which order it would be, so a client without an Idempotency-Key can look before it
+      // places the order again.
       throw new ProblemError(
         'temporal-unavailable',
         `The workflow engine did not answer in time; order ${orderId} may or may not have been placed. GET its ` +
@@ -169,6 +178,18 @@ export class OrdersGateway {
       created: true,
       accepted: initialOrderState(input, input.createdAt),
     };
+  }
+
+  /** Whether the saga of `orderId` runs and was started by the request that drew `nonce` (false if unknown). */
+  private async startedByThisRequest(orderId: string, nonce: string): Promise<boolean> {
+    try {
+      const description = await this.calls.run(() => this.handleFor(orderId).describe(), {
+        timeoutMs: this.timings.liveQueryTimeoutMs,
+      });
+      return ((description.memo ?? {}) as OrderMemo).requestNonce === nonce;
+    } catch {
+      return false;
+    }
   }
 
   /** For a keyed request whose order exists: the same body gets the same order, a different body is refused. */
@@ -231,7 +252,17 @@ export class OrdersGateway {
   /** The order for its owner (or an admin): from the records once closed, else live; 404 when there is none. */
   async readOrder(orderId: string, caller: Caller): Promise<ReadOrder> {
     if (!ORDER_ID_PATTERN.test(orderId)) throw notFound(`No order ${orderId}`);
-    const record = await readOrderRecord(this.db, orderId);
+    let record: Awaited<ReturnType<typeof readOrderRecord>>;
+    try {
+      record = await readOrderRecord(this.db, orderId);
+    } catch (err) {
+      // The database is down: the saga itself may still answer for a live order (its state knows the owner).
+      const live = await this.queryLive(orderId);
+      if (live.kind === 'live' && mayRead(caller, live.order.clientId ?? 'anonymous')) {
+        return { order: live.order, stale: false };
+      }
+      throw err;
+    }
     if (record && !mayRead(caller, record.clientId)) throw notFound(`No order ${orderId}`);
     if (record?.complete && isTerminal(record.status)) return { order: record.view, stale: false };
     const live = await this.queryLive(orderId);
@@ -255,6 +286,10 @@ export class OrdersGateway {
   async cancelOrder(orderId: string, caller: Caller): Promise<{ accepted: boolean; order: OrderState }> {
     const { order: current } = await this.readOrder(orderId, caller);
     if (current.status === 'CANCELLED') return { accepted: false, order: current };
+    // Already being cancelled and past the point where a cancel does anything new: answer what is known.
+    if (current.cancelRequested && !CANCELLABLE_STATUSES.includes(current.status)) {
+      return { accepted: false, order: current };
+    }
     // Statuses only move forward: one past the cancellable ones never becomes cancellable again.
     if (!CANCELLABLE_STATUSES.includes(current.status) && !current.cancelRequested) {
       throw notCancellable(orderId, current.status);
@@ -310,21 +345,35 @@ export class OrdersGateway {
       )
       .catch((err: unknown) => {
         if (isNotFound(err)) throw notFound(`No order ${orderId}`);
-        throw isTemporalUnavailable(err) ? unservedOrder(orderId) : err;
+        throw unservedOrder(orderId);
       });
     const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
-    if (!started) throw unservedOrder(orderId);
-    const input = await decodeFromPayloadsAtIndex<OrderInput>(
-      client.options.loadedDataConverter,
-      0,
-      started.input?.payloads,
-    );
+    const input = started
+      ? await decodeFromPayloadsAtIndex<OrderInput>(
+          client.options.loadedDataConverter,
+          0,
+          started.input?.payloads,
+        ).catch(() => undefined)
+      : undefined;
+    // Not an order input we can read (another key, a foreign workflow): nothing can answer for it now.
+    if (!input?.orderId || !Array.isArray(input.items)) throw unservedOrder(orderId);
     return initialOrderState(input, input.createdAt);
   }
 
   private handleFor(orderId: string): WorkflowHandle<typeof orderSaga> {
     return this.calls.client.workflow.getHandle<typeof orderSaga>(orderWorkflowId(orderId));
   }
+}
+
+/** An Idempotency-Key replay answered from the order's row: same body, same order; another body is refused. */
+function matchRecord(orderId: string, record: OrderRecord, hash: string): PlacedOrder {
+  if (record.requestHash !== hash) {
+    throw new ProblemError(
+      'idempotency-key-reused',
+      `This Idempotency-Key was first used for order ${orderId} with a different body`,
+    );
+  }
+  return { orderId, status: record.status, created: false };
 }
 
 /** Whether the caller may see an order of `owner`: its own, or any for an admin. */

@@ -152,6 +152,8 @@ export interface CreateOrderRecordInput {
   customerId: string;
   /** Owner of the order; `anonymous` when absent (runs started before tenancy). */
   clientId?: string;
+  /** Fingerprint of the request body that placed the order, for Idempotency-Key replays. */
+  requestHash?: string;
   items: OrderItem[];
   totalCents: number;
   createdAt: string;

@@ -180,7 +180,15 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
       await setStatus(status, waitingOn);
     } catch (err) {
       if (!isStepFailure(err) || !patched(TRUSTED_OUTCOMES_PATCH)) throw err;
-      log.error('order status write failed for good; the record is stale', { orderId, status });
+      // The view may be what the database refused: the status alone still tells readers (and alerts) where it is.
+      try {
+        statusSeq += 1;
+        await orders.setOrderStatus.executeWithOptions({ summary: `orders: order ${orderId} is ${status}` }, [
+          { orderId, status, seq: statusSeq, failureCode: state.failureCode },
+        ]);
+      } catch {
+        log.error('order status write failed for good; the record is stale', { orderId, status });
+      }
     }
   };
 
@@ -224,6 +232,7 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
           orderId,
           customerId: input.customerId,
           ...(input.clientId ? { clientId: input.clientId } : {}),
+          ...(input.requestHash ? { requestHash: input.requestHash } : {}),
           items: input.items,
           totalCents: input.totalCents,
           createdAt: input.createdAt,
@@ -368,6 +377,9 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
           break;
         }
         awaitingOperator = [];
+        for (const step of state.steps) {
+          if (failed.some((compensation) => compensation.step === step.name)) step.error = null;
+        }
         await setClosingStatus('COMPENSATING', `retrying ${failed.length} failed compensation(s)`);
         const retry = new CompensationStack();
         for (const compensation of [...failed].reverse()) retry.push(compensation);

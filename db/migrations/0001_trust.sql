@@ -6,6 +6,7 @@ ALTER TABLE "orders"."orders" ALTER COLUMN "total_cents" SET DATA TYPE bigint;--
 ALTER TABLE "payments"."ledger" ALTER COLUMN "amount_cents" SET DATA TYPE bigint;--> statement-breakpoint
 ALTER TABLE "inventory"."products" ADD COLUMN "version" integer DEFAULT 1 NOT NULL;--> statement-breakpoint
 ALTER TABLE "orders"."orders" ADD COLUMN "client_id" text DEFAULT 'anonymous' NOT NULL;--> statement-breakpoint
+ALTER TABLE "orders"."orders" ADD COLUMN "request_hash" text;--> statement-breakpoint
 ALTER TABLE "orders"."orders" ADD COLUMN "failure_code" text;--> statement-breakpoint
 ALTER TABLE "orders"."orders" ADD COLUMN "view" jsonb;--> statement-breakpoint
 CREATE INDEX "orders_created_idx" ON "orders"."orders" USING btree ("created_at" DESC NULLS FIRST,"order_id" DESC NULLS FIRST);--> statement-breakpoint

@@ -93,6 +93,8 @@ export async function listOrderRecords(db: Database, filter: OrderListFilter): P
 /** What the orders service recorded of one order: its owner, status and its view as of the last status write. */
 export interface OrderRecord {
   clientId: string;
+  /** Fingerprint of the request that placed it; null for rows written before it was recorded. */
+  requestHash: string | null;
   status: OrderStatus;
   /** The whole view; rebuilt from the row's own columns for rows written before views were recorded. */
   view: OrderState;
@@ -108,6 +110,7 @@ export async function readOrderRecord(db: Database, orderId: string): Promise<Or
     // The row's columns move with every write; the view is the saga's at the same write.
     return {
       clientId: row.clientId,
+      requestHash: row.requestHash,
       status: row.status,
       view: { ...row.view, status: row.status },
       complete: true,
@@ -115,6 +118,7 @@ export async function readOrderRecord(db: Database, orderId: string): Promise<Or
   }
   return {
     clientId: row.clientId,
+    requestHash: row.requestHash,
     status: row.status,
     complete: false,
     view: {

@@ -23,6 +23,8 @@ export const orders = ordersSchema.table(
     status: text('status').$type<OrderStatus>().notNull().default('PENDING'),
     statusSeq: integer('status_seq').notNull().default(0),
     failureReason: text('failure_reason'),
+    /** Fingerprint of the client's request body: an Idempotency-Key replay is matched against it, no Temporal call. */
+    requestHash: text('request_hash'),
     /** Bounded failure type (`OutOfStock`, `PaymentDeclined`, ...), null unless failed. */
     failureCode: text('failure_code'),
     /** The saga's order view at its last status write; null only for rows written before views were recorded. */

@@ -104,8 +104,11 @@ describe('closed orders are read from the records', () => {
     }
   });
 
-  it('after Temporal deleted its history (as retention does): still read, still 409 on cancel', async () => {
-    const done = await completedOrder();
+  it('after Temporal deleted its history (as retention does): still read, 409 on cancel, replays answered', async () => {
+    const key = { 'idempotency-key': unique('retained') };
+    const placed = await send('POST', '/v1/orders?wait=20', { body: orderBody(), headers: key });
+    expect(placed.status).toBe(200);
+    const done = placed.json;
     const handle = stack.client.workflow.getHandle(orderWorkflowId(done.orderId));
     await stack.client.workflowService.deleteWorkflowExecution({
       namespace: stack.client.options.namespace,
@@ -126,6 +129,14 @@ describe('closed orders are read from the records', () => {
     expect(read.status).toBe(200);
     expect(read.json).toEqual(done);
     expect((await send('POST', `/v1/orders/${done.orderId}/cancel`)).status).toBe(409);
+    // A retry of the POST is matched against the order's row: the same order, never a second saga or a 422.
+    const replay = await send('POST', '/v1/orders?wait=5', { body: orderBody(), headers: key });
+    expect(replay.status).toBe(200);
+    expect(replay.json).toEqual(done);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    const otherBody = orderBody({ items: [{ sku: 'MUG-RED', quantity: 2 }] });
+    const reused = await send('POST', '/v1/orders', { body: otherBody, headers: key });
+    expect(problemSlug(reused)).toBe('idempotency-key-reused');
     const listed = await send('GET', `/v1/orders?customerId=${done.customerId}&limit=100`);
     expect(listed.json.items.map((o: { orderId: string }) => o.orderId)).toContain(done.orderId);
   }, 180_000);

@@ -41,6 +41,13 @@ export class StubServices {
     this.plans.set(name, plan);
   }
 
+  /** Makes the status writes for which `refuse` returns an error fail with it (e.g. a view the database refuses). */
+  failStatusWrites(refuse: (input: SetOrderStatusInput) => Error | null): void {
+    this.refuseStatusWrite = refuse;
+  }
+
+  private refuseStatusWrite: (input: SetOrderStatusInput) => Error | null = () => null;
+
   /** Makes `name` answer with `result(input)` instead of its usual success (e.g. a tombstone that won). */
   answerWith(name: ActivityName, result: (input: unknown) => unknown): void {
     this.results.set(name, result);
@@ -83,6 +90,8 @@ export class StubServices {
       await this.step('createOrderRecord', () => undefined);
     },
     setOrderStatus: async (input: SetOrderStatusInput) => {
+      const refused = this.refuseStatusWrite(input);
+      if (refused) throw refused;
       this.statuses.push(input.status);
       this.statusWrites.push(input);
     },

@@ -92,6 +92,8 @@ describe('a compensation that fails for good', () => {
     expect(state.failureCode).toBe(ADDRESS_UNDELIVERABLE);
     expect(state.payment.status).toBe('REFUNDED');
     expect(stepsOf(state)).toContainEqual(['chargePayment', 'COMPENSATED']);
+    // The retry succeeded: the step no longer shows the error of the attempt that failed.
+    expect(state.steps.find((s) => s.name === 'chargePayment')?.error).toBeNull();
   });
 
   it('an operator resolves it by hand with a note; the order ends FAILED and says so', async () => {
@@ -192,6 +194,25 @@ describe('the record of an order', () => {
     const last = stubs.statusWrites.at(-1);
     expect(last).toMatchObject({ status: 'FAILED', clientId: 'app-1', failureCode: 'InvalidData' });
     expect(last?.view).toMatchObject({ status: 'FAILED', items: state.items, totalCents: state.totalCents });
+  });
+
+  it('a terminal write whose view is refused for good falls back to the status alone; the order still ends', async () => {
+    const stubs = new StubServices();
+    stubs.failWith('chargePayment', () =>
+      ApplicationFailure.nonRetryable('card declined', 'PaymentDeclined'),
+    );
+    stubs.failStatusWrites((write) =>
+      write.status === 'FAILED' && write.view
+        ? ApplicationFailure.nonRetryable('view refused', 'InvalidData')
+        : null,
+    );
+    const { state } = await run(stubs);
+    expect(state.status).toBe('FAILED');
+    const last = stubs.statusWrites.at(-1);
+    expect(last).toMatchObject({ status: 'FAILED', failureCode: 'PaymentDeclined' });
+    expect(last?.view).toBeUndefined();
+    // Its seq is above the refused write's, so it is never mistaken for a stale retry.
+    expect(last?.seq).toBeGreaterThan(stubs.statusWrites.at(-2)?.seq ?? Number.POSITIVE_INFINITY);
   });
 
   it('every status write carries a rising seq and the view as of that write; the last equals the result', async () => {
