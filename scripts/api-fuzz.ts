@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../core/config.js';
-import { startTestStack } from '../tests/support/stack.js';
 import { writeWorkflowBundle } from './bundle-workflows.js';
+import { startTestStack } from './lib/in-process-stack.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from './temporal-tools.mjs';
 

@@ -17,7 +17,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../support/database.js';
+} from '../../scripts/lib/throwaway-database.js';
 import {
   expectBusinessFailure,
   expectTransientError,

@@ -9,13 +9,13 @@ import { loadApiSettings } from '../../api/settings.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { putProduct } from '../../db/queries/catalog.js';
-import { bodyOf } from '../security/test-app.js';
 import {
   createTestDatabase,
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../support/database.js';
+} from '../../scripts/lib/throwaway-database.js';
+import { bodyOf } from '../security/test-app.js';
 import { ADMIN_KEY, AUTH_ENV, CLIENT_KEY } from './http.js';
 
 const body = (available: number, priceCents = 1299) => ({ name: 'Red mug', priceCents, available });

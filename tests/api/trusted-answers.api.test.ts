@@ -9,8 +9,8 @@ import { orderIdFor } from '../../api/idempotency.js';
 import { orderWorkflowId } from '../../contracts/orders.js';
 import { products, reservations } from '../../db/schema/inventory.js';
 import { ledger } from '../../db/schema/payments.js';
+import { startTestStack, type TestStack } from '../../scripts/lib/in-process-stack.js';
 import { resolveCompensationsUpdate } from '../../workflows/definitions.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
 import {
   ADMIN_KEY,
   AUTH_ENV,

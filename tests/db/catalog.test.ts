@@ -10,13 +10,13 @@ import {
   upsertProduct,
 } from '../../db/queries/catalog.js';
 import { SEED_PRODUCTS, seedCatalog } from '../../db/seed.js';
-import { runActivity, stockOf, uniqueId } from '../activities/helpers.js';
 import {
   createTestDatabase,
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../support/database.js';
+} from '../../scripts/lib/throwaway-database.js';
+import { runActivity, stockOf, uniqueId } from '../activities/helpers.js';
 
 for (const { driver, skip } of TEST_DRIVERS) {
   describe.skipIf(skip)(`catalog and seed (${driver})`, () => {

@@ -13,11 +13,15 @@ import { createTemporalClient } from '../../core/temporal.js';
 import { seedCatalog } from '../../db/seed.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 import { freePort } from '../../scripts/free-port.js';
+import { testPayloadEnv } from '../../scripts/lib/test-payload-keys.js';
+import {
+  createTestDatabase,
+  TEST_POSTGRES_URL,
+  type TestDatabase,
+} from '../../scripts/lib/throwaway-database.js';
 import { startWorkerHttpServer, workerReadiness } from '../../workers/health-server.js';
 import { createProcessRegistry } from '../../workers/metrics.js';
 import { startWorkers } from '../../workers/worker-host.js';
-import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from '../support/database.js';
-import { testPayloadEnv } from '../support/payload-keys.js';
 
 /** A running stack and where each of its observability endpoints is. */
 export interface ObservedStack {

@@ -2,8 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersActivities, failureLabel } from '../../activities/orders.js';
 import { type SagaEvent, withSagaEventSink } from '../../core/saga-events.js';
+import {
+  createTestDatabase,
+  DATABASE_HOOK_TIMEOUT_MS,
+  type TestDatabase,
+} from '../../scripts/lib/throwaway-database.js';
 import { runActivity, uniqueId } from '../activities/helpers.js';
-import { createTestDatabase, DATABASE_HOOK_TIMEOUT_MS, type TestDatabase } from '../support/database.js';
 
 let handle: TestDatabase;
 let activities: ReturnType<typeof createOrdersActivities>;

@@ -20,7 +20,7 @@ import { orderWorkflowId } from '../../contracts/orders.js';
 import { loadConfig } from '../../core/config.js';
 import { temporalConnectionOptions } from '../../core/temporal.js';
 import { writeWorkflowBundle } from '../../scripts/bundle-workflows.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { startTestStack, type TestStack } from '../../scripts/lib/in-process-stack.js';
 import type { CustomerSecrets } from './failing-workflow.js';
 import {
   encodingOf,

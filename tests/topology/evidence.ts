@@ -2,7 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { orderWorkflowId } from '../../contracts/orders.js';
-import type { TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../../scripts/lib/throwaway-database.js';
 import { scrape, sumSamples } from './prometheus-text.js';
 import type { WorkerProcess } from './topology.js';
 

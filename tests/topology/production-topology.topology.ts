@@ -11,7 +11,11 @@ import { loadConfig } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 import { freePort } from '../../scripts/free-port.js';
-import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from '../support/database.js';
+import {
+  createTestDatabase,
+  TEST_POSTGRES_URL,
+  type TestDatabase,
+} from '../../scripts/lib/throwaway-database.js';
 import { chargeCounts, chargedBy, ledgerTotals } from './evidence.js';
 import { logMessage } from './role-process.js';
 import {

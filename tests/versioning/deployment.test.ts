@@ -17,11 +17,11 @@ import { createTemporalClient } from '../../core/temporal.js';
 import { seedCatalog } from '../../db/seed.js';
 import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
 import { freePort } from '../../scripts/free-port.js';
+import { testPayloadEnv } from '../../scripts/lib/test-payload-keys.js';
+import { createTestDatabase, type TestDatabase } from '../../scripts/lib/throwaway-database.js';
 import { promoteBuild } from '../../workers/deployments.js';
 import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
 import { getOrderQuery } from '../../workflows/definitions.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { testPayloadEnv } from '../support/payload-keys.js';
 import { stubOrderInput } from '../support/stub-saga.js';
 
 let devServer: DevServer;

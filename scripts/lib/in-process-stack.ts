@@ -12,12 +12,12 @@ import { createLogger } from '../../core/logger.js';
 import { createTemporalClient, temporalConnectionOptions } from '../../core/temporal.js';
 import type { DatabaseDriver } from '../../db/client.js';
 import { seedCatalog } from '../../db/seed.js';
-import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
-/** A port nobody listens on right now (re-exported for tests that import it from here). */
-import { freePort } from '../../scripts/free-port.js';
 import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
-import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './database.js';
-import { testPayloadEnv } from './payload-keys.js';
+import { type DevServer, startDevServer } from '../dev-server.js';
+/** A port nobody listens on right now (re-exported for tests that import it from here). */
+import { freePort } from '../free-port.js';
+import { testPayloadEnv } from './test-payload-keys.js';
+import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './throwaway-database.js';
 
 export { freePort };
 
