@@ -1,11 +1,12 @@
 /** Activities of the orders service: the order row and its status, written in saga order. */
 import { log } from '@temporalio/activity';
 import { and, eq, lt } from 'drizzle-orm';
-import type {
-  CreateOrderRecordInput,
-  OrderStatus,
-  OrdersActivities,
-  SetOrderStatusInput,
+import {
+  ANONYMOUS_CLIENT_ID,
+  type CreateOrderRecordInput,
+  type OrderStatus,
+  type OrdersActivities,
+  type SetOrderStatusInput,
 } from '../contracts/orders.js';
 import { type OrderOutcome, recordSagaEvent } from '../core/saga-events.js';
 import type { Database } from '../db/client.js';
@@ -29,9 +30,6 @@ const OUTCOME_OF: Partial<Record<OrderStatus, OrderOutcome>> = {
   CANCELLED: 'cancelled',
 };
 
-/** Owner of orders placed without API keys (dev mode) or before tenancy. */
-export const ANONYMOUS_CLIENT = 'anonymous';
-
 /** Inserts the order's row unless one exists (the first write wins and keeps any later status); true if it did. */
 async function insertOrderRow(
   db: Database,
@@ -43,7 +41,7 @@ async function insertOrderRow(
     .values({
       orderId: record.orderId,
       customerId: record.customerId,
-      clientId: record.clientId ?? ANONYMOUS_CLIENT,
+      clientId: record.clientId ?? ANONYMOUS_CLIENT_ID,
       items: record.items,
       totalCents: record.totalCents,
       requestHash: record.requestHash ?? null,

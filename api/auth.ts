@@ -1,6 +1,6 @@
 /** Bearer API keys: each belongs to a client app (its identity), admin keys also change the catalog; constant-time. */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { ANONYMOUS_CLIENT_ID, type ClientKey } from '../core/api-keys.js';
 import { ProblemError } from './problem.js';
 
@@ -85,4 +85,15 @@ export function requireKey(auth: AuthConfig, role: Role): MiddlewareHandler<{ Va
     c.set('clientId', entry.clientId);
     return next();
   };
+}
+
+/** Who is calling: their client id (tenancy) and whether they may see every client's orders. */
+export interface Caller {
+  clientId: string;
+  role: Role;
+}
+
+/** The caller of a request, as `requireKey` identified it. */
+export function callerOf(c: Context<{ Variables: AuthVariables }>): Caller {
+  return { clientId: c.get('clientId'), role: c.get('role') };
 }

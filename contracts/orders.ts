@@ -114,6 +114,9 @@ export interface CancelResult {
   status: OrderStatus;
 }
 
+/** Owner of orders placed without API keys (dev mode) or before orders had owners. */
+export const ANONYMOUS_CLIENT_ID = 'anonymous';
+
 /** Workflow id of the saga for one order. */
 export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;

@@ -13,8 +13,10 @@ export interface ClientKey {
 /** What a client id may look like: it is stored with every order and appears in logs. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+import { ANONYMOUS_CLIENT_ID } from '../contracts/orders.js';
+
 /** The one client of dev mode without keys; reserved, so no configured client inherits its orders. */
-export const ANONYMOUS_CLIENT_ID = 'anonymous';
+export { ANONYMOUS_CLIENT_ID };
 
 /** Shortest key accepted when NODE_ENV=production (`openssl rand -hex 32` gives 64 characters). */
 export const MIN_PRODUCTION_KEY_LENGTH = 32;

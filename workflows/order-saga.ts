@@ -26,6 +26,7 @@ import type {
   OrderState,
   OrderStatus,
   OrdersActivities,
+  SetOrderStatusInput,
   StepName,
   StepStatus,
 } from '../contracts/orders.js';
@@ -157,17 +158,18 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
     state.updatedAt = new Date().toISOString();
     upsertSearchAttributes([{ key: ORDER_STATUS_KEY, value: status }]);
     setCurrentDetails(`**${status}** — ${waitingOn}`);
+    await writeStatus(status, {
+      failureReason: state.failureReason,
+      ...(input.clientId ? { clientId: input.clientId } : {}),
+      view: snapshot(state),
+    });
+  };
+
+  /** One status write to the orders records, with the next seq (so a late retry never moves the order back). */
+  const writeStatus = async (status: OrderStatus, extra: Partial<SetOrderStatusInput>): Promise<void> => {
     statusSeq += 1;
     await orders.setOrderStatus.executeWithOptions({ summary: `orders: order ${orderId} is ${status}` }, [
-      {
-        orderId,
-        status,
-        seq: statusSeq,
-        failureReason: state.failureReason,
-        failureCode: state.failureCode,
-        ...(input.clientId ? { clientId: input.clientId } : {}),
-        view: snapshot(state),
-      },
+      { orderId, status, seq: statusSeq, failureCode: state.failureCode, ...extra },
     ]);
   };
 
@@ -182,10 +184,7 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
       if (!isStepFailure(err) || !patched(TRUSTED_OUTCOMES_PATCH)) throw err;
       // The view may be what the database refused: the status alone still tells readers (and alerts) where it is.
       try {
-        statusSeq += 1;
-        await orders.setOrderStatus.executeWithOptions({ summary: `orders: order ${orderId} is ${status}` }, [
-          { orderId, status, seq: statusSeq, failureCode: state.failureCode },
-        ]);
+        await writeStatus(status, {});
       } catch {
         log.error('order status write failed for good; the record is stale', { orderId, status });
       }

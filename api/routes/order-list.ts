@@ -2,7 +2,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
 import { listOrderRecords } from '../../db/queries/orders.js';
-import type { AuthVariables } from '../auth.js';
+import { type AuthVariables, callerOf } from '../auth.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { orderLinks } from '../links.js';
 import { ListOrdersQuery, OrderPage } from '../schemas/orders.js';
@@ -33,7 +33,8 @@ export function registerOrderListRoute(
   app.openapi(listOrders, async (c) => {
     const query = c.req.valid('query');
     // Tenancy: a client lists its own orders; an admin every client's.
-    const clientId = c.get('role') === 'admin' ? undefined : c.get('clientId');
+    const caller = callerOf(c);
+    const clientId = caller.role === 'admin' ? undefined : caller.clientId;
     // A cursor only continues the listing it came from (same filters, same client).
     const scope = new URLSearchParams({
       status: query.status ?? '',

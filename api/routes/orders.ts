@@ -1,12 +1,11 @@
 /** Order routes: place (idempotent, optionally waiting for the outcome), read and cancel orders. */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { AuthVariables } from '../auth.js';
+import { type AuthVariables, callerOf } from '../auth.js';
 import { limitBody, requireJsonContentType } from '../json-body.js';
 import { API_LIMITS } from '../limits.js';
 import { orderLinks } from '../links.js';
 import { orderView } from '../order-view.js';
-import type { Caller, OrdersGateway } from '../orders-gateway.js';
+import type { OrdersGateway } from '../orders-gateway.js';
 import {
   CreateOrderRequest,
   OrderAccepted,
@@ -97,11 +96,6 @@ const cancelOrder = createRoute({
     ...problemResponses(400, 404, 409, ...V1_PROBLEMS),
   },
 });
-
-/** The caller of a request, as the auth middleware identified it. */
-export function callerOf(c: Context<{ Variables: AuthVariables }>): Caller {
-  return { clientId: c.get('clientId'), role: c.get('role') };
-}
 
 /** Mounts the order routes on an app. */
 export function registerOrderRoutes(app: OpenAPIHono<{ Variables: AuthVariables }>, gateway: OrdersGateway) {

@@ -106,20 +106,11 @@ export interface OrderRecord {
 export async function readOrderRecord(db: Database, orderId: string): Promise<OrderRecord | null> {
   const [row] = await db.select().from(orders).where(eq(orders.orderId, orderId)).limit(1);
   if (!row) return null;
-  if (row.view) {
-    // The row's columns move with every write; the view is the saga's at the same write.
-    return {
-      clientId: row.clientId,
-      requestHash: row.requestHash,
-      status: row.status,
-      view: { ...row.view, status: row.status },
-      complete: true,
-    };
-  }
+  const known = { clientId: row.clientId, requestHash: row.requestHash, status: row.status };
+  // The row's columns move with every write; the view is the saga's at the same write.
+  if (row.view) return { ...known, view: { ...row.view, status: row.status }, complete: true };
   return {
-    clientId: row.clientId,
-    requestHash: row.requestHash,
-    status: row.status,
+    ...known,
     complete: false,
     view: {
       orderId: row.orderId,

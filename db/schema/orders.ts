@@ -1,7 +1,13 @@
 /** Tables of the orders service (Postgres schema `orders`). */
 import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
-import { ORDER_STATUSES, type OrderItem, type OrderState, type OrderStatus } from '../../contracts/orders.js';
+import {
+  ANONYMOUS_CLIENT_ID,
+  ORDER_STATUSES,
+  type OrderItem,
+  type OrderState,
+  type OrderStatus,
+} from '../../contracts/orders.js';
 import { sqlList } from './sql-list.js';
 
 /** The `orders` Postgres schema; only the orders service writes here. */
@@ -17,7 +23,7 @@ export const orders = ordersSchema.table(
     orderId: text('order_id').primaryKey(),
     customerId: text('customer_id').notNull(),
     /** The API client that placed the order (tenancy): other clients never see it. */
-    clientId: text('client_id').notNull().default('anonymous'),
+    clientId: text('client_id').notNull().default(ANONYMOUS_CLIENT_ID),
     items: jsonb('items').$type<OrderItem[]>().notNull(),
     totalCents: bigint('total_cents', { mode: 'number' }).notNull(),
     status: text('status').$type<OrderStatus>().notNull().default('PENDING'),

@@ -173,14 +173,19 @@ for (const { driver, skip } of TEST_DRIVERS) {
       expect(rows[0]).toMatchObject({ status: 'CANCELLED', trackingId: null });
     });
 
-    it('commits a BOOKING row before calling the carrier, and turns it CREATED after', async () => {
+    /** Starts a createShipment whose carrier call is held open, and waits until the carrier has been reached. */
+    async function startHeldBooking() {
       const orderId = uniqueId('order');
       const carrier = testCarrier();
       const activities = createShippingActivities({ db, carrier });
       const gate = carrier.holdNextBooking();
-
       const creating = runActivity(activities.createShipment, { orderId, address });
       await within(gate.reached, 10_000, 'the carrier call');
+      return { orderId, carrier, activities, gate, creating };
+    }
+
+    it('commits a BOOKING row before calling the carrier, and turns it CREATED after', async () => {
+      const { orderId, carrier, gate, creating } = await startHeldBooking();
       // Read on another connection while the carrier is answering: the row is already committed.
       expect(await within(rowsOf(orderId), 5_000, 'reading the shipment mid-booking')).toMatchObject([
         { status: 'BOOKING', trackingId: null, country: 'GB' },
@@ -199,13 +204,7 @@ for (const { driver, skip } of TEST_DRIVERS) {
     });
 
     it('lets a cancel that lands during the booking win, and voids the booking at the carrier', async () => {
-      const orderId = uniqueId('order');
-      const carrier = testCarrier();
-      const activities = createShippingActivities({ db, carrier });
-      const gate = carrier.holdNextBooking();
-
-      const creating = runActivity(activities.createShipment, { orderId, address });
-      await within(gate.reached, 10_000, 'the carrier call');
+      const { orderId, carrier, activities, gate, creating } = await startHeldBooking();
       const cancelled = await within(
         runActivity(activities.cancelShipment, { orderId }),
         5_000,
