@@ -17,8 +17,7 @@ COPY workflows ./workflows
 COPY workers ./workers
 COPY activities ./activities
 COPY db ./db
-COPY scripts/bundle-workflows.ts ./scripts/
-RUN node --import tsx scripts/bundle-workflows.ts --out dist/workflows.js
+RUN node --import tsx workers/workflow-bundle.ts --out dist/workflows.js
 
 FROM node:20-bookworm-slim AS runtime
 # The build id workers announce to Temporal (worker deployment versioning); CI passes the commit, e.g. git-<sha>.
@@ -42,12 +41,12 @@ COPY --chown=root:root activities ./activities
 COPY --chown=root:root workflows ./workflows
 COPY --chown=root:root workers ./workers
 COPY --chown=root:root api ./api
-COPY --chown=root:root scripts/role.ts scripts/promote-build.ts ./scripts/
+COPY --chown=root:root bin/role.ts bin/promote-build.ts ./bin/
 COPY --from=workflows --chown=root:root /app/dist/workflows.js ./dist/workflows.js
 # Code stays root-owned (read-only to the process); the base image's `node` user runs it, by uid so that
 # Kubernetes can verify runAsNonRoot.
 USER 1000:1000
 EXPOSE 3000 9091 9464
 # node itself is PID 1 (no npm or tsx wrapper), so SIGTERM reaches the process that drains the workers.
-ENTRYPOINT ["node", "--import", "tsx", "scripts/role.ts"]
+ENTRYPOINT ["node", "--import", "tsx", "bin/role.ts"]
 CMD ["api"]

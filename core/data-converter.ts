@@ -21,7 +21,7 @@ export interface PayloadProtection {
 
 /**
  * Module of the failure converter that moves failure messages and stack traces into an (encrypted) payload; the SDK
- * loads it by path in clients and workers, and the workflow bundle is built with it (scripts/bundle-workflows.ts).
+ * loads it by path in clients and workers, and the workflow bundle is built with it (workers/workflow-bundle.ts).
  */
 export const ENCODING_FAILURE_CONVERTER_PATH = fileURLToPath(
   new URL('./failure-converter.cjs', import.meta.url),

@@ -18,7 +18,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { runActivity, uniqueId } from './helpers.js';
 
 /** Every text a thrown error would put into a Temporal failure: messages, stacks, details, the whole cause chain. */

@@ -13,7 +13,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { uniqueId } from './helpers.js';
 
 /** Every committed migration (db/migrations/meta/_journal.json): a fresh database gets them all at once. */

@@ -16,7 +16,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   TEST_POSTGRES_URL,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { runActivity, uniqueId } from './helpers.js';
 
 /** Byte order ("C") and en-US order disagree on these: en-US ignores case first ('a-1' < 'B-1' < 'b_0'). */

@@ -10,7 +10,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { addProduct, expectBusinessFailure, runActivity, stockOf, uniqueId } from './helpers.js';
 
 for (const { driver, skip } of TEST_DRIVERS) {

@@ -11,7 +11,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { expectTransientError, runActivity, uniqueId } from './helpers.js';
 
 function orderInput(orderId: string): CreateOrderRecordInput {

@@ -17,7 +17,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import {
   expectBusinessFailure,
   expectTransientError,

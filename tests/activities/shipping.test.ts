@@ -20,7 +20,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { expectBusinessFailure, RecordingLogger, runActivity, uniqueId } from './helpers.js';
 
 /** The simulated carrier, with its calls counted, and able to hold the next booking or fail it once. */

@@ -1,7 +1,7 @@
 /** Every error case of the contract, over HTTP against the real stack with auth on: each a distinct problem+json 4xx. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { API_LIMITS } from '../../api/limits.js';
-import { startTestStack, type TestStack } from '../../scripts/lib/in-process-stack.js';
+import { startTestStack, type TestStack } from '../../harness/in-process-stack.js';
 import { ADMIN_KEY, AUTH_ENV, type CallOptions, call, orderBody, problemSlug } from './http.js';
 
 let stack: TestStack;

@@ -1,7 +1,7 @@
 /** Order semantics over HTTP against the real stack: idempotency across an API restart, waiting, cancel, listing. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderWorkflowId } from '../../contracts/orders.js';
-import { startTestStack, type TestStack } from '../../scripts/lib/in-process-stack.js';
+import { startTestStack, type TestStack } from '../../harness/in-process-stack.js';
 import { ADMIN_KEY, AUTH_ENV, type CallOptions, call, orderBody, problemSlug } from './http.js';
 
 let stack: TestStack;

@@ -14,7 +14,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { bodyOf } from '../security/test-app.js';
 import { ADMIN_KEY, AUTH_ENV, CLIENT_KEY } from './http.js';
 

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startTestStack, type TestStack } from '../../scripts/lib/in-process-stack.js';
+import { startTestStack, type TestStack } from '../../harness/in-process-stack.js';
 import { type CallOptions, call, orderBody, problemSlug } from './http.js';
 
 const TEMPORAL_TIMEOUT_MS = 1_500;

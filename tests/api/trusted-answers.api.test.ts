@@ -9,7 +9,7 @@ import { orderIdFor } from '../../api/idempotency.js';
 import { orderWorkflowId } from '../../contracts/orders.js';
 import { products, reservations } from '../../db/schema/inventory.js';
 import { ledger } from '../../db/schema/payments.js';
-import { startTestStack, type TestStack } from '../../scripts/lib/in-process-stack.js';
+import { startTestStack, type TestStack } from '../../harness/in-process-stack.js';
 import { resolveCompensationsUpdate } from '../../workflows/definitions.js';
 import {
   ADMIN_KEY,

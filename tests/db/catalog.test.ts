@@ -15,7 +15,7 @@ import {
   DATABASE_HOOK_TIMEOUT_MS,
   TEST_DRIVERS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { runActivity, stockOf, uniqueId } from '../activities/helpers.js';
 
 for (const { driver, skip } of TEST_DRIVERS) {

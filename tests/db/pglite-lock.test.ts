@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, lockPgliteDirectory, openDatabase, PGLITE_LOCK_FILE } from '../../db/client.js';
-import { DATABASE_HOOK_TIMEOUT_MS } from '../../scripts/lib/throwaway-database.js';
+import { DATABASE_HOOK_TIMEOUT_MS } from '../../harness/throwaway-database.js';
 
 const CLIENT = fileURLToPath(new URL('../../db/client.ts', import.meta.url));
 

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { type DevServer, devServerArgs, startDevServer } from '../../scripts/dev-server.js';
-import { freePort } from '../../scripts/free-port.js';
+import { type DevServer, devServerArgs, startDevServer } from '../../harness/dev-server.js';
+import { freePort } from '../../harness/free-port.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dev-server-'));
 const dbFile = path.join(dir, 'temporal.sqlite');

@@ -7,7 +7,7 @@ import { products } from '../../db/schema/inventory.js';
 import { orders } from '../../db/schema/orders.js';
 import { ledger } from '../../db/schema/payments.js';
 import { shipments } from '../../db/schema/shipping.js';
-import { startTestStack, type TestStack } from '../../scripts/lib/in-process-stack.js';
+import { startTestStack, type TestStack } from '../../harness/in-process-stack.js';
 import { ORDER_ADDRESS as address, orderBody as apiOrderBody, call as httpCall } from '../api/http.js';
 
 let stack: TestStack;

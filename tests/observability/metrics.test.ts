@@ -3,14 +3,14 @@
  * HTTP server and the SDK exporter answer, and the workers' log lines carry the ids operators search by.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compareSeries, parseExposition, type Sample } from '../../scripts/observability-compare.js';
+import { compareSeries, parseExposition, type Sample } from '../operator/compare.js';
 import {
   assertMixOutcomes,
   EXPECTED_HTTP_SERIES,
   EXPECTED_SAGA_SERIES,
   type MixResult,
   placeOrderMix,
-} from '../../scripts/observability-mix.js';
+} from '../operator/mix.js';
 import { type ObservedStack, startObservedStack } from './observed-stack.js';
 
 let stack: ObservedStack;

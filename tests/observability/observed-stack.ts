@@ -11,14 +11,14 @@ import { loadPayloadProtection } from '../../core/data-converter.js';
 import { createLogger } from '../../core/logger.js';
 import { createTemporalClient } from '../../core/temporal.js';
 import { seedCatalog } from '../../db/seed.js';
-import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
-import { freePort } from '../../scripts/free-port.js';
-import { testPayloadEnv } from '../../scripts/lib/test-payload-keys.js';
+import { type DevServer, startDevServer } from '../../harness/dev-server.js';
+import { freePort } from '../../harness/free-port.js';
+import { testPayloadEnv } from '../../harness/test-payload-keys.js';
 import {
   createTestDatabase,
   TEST_POSTGRES_URL,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { startWorkerHttpServer, workerReadiness } from '../../workers/health-server.js';
 import { createProcessRegistry } from '../../workers/metrics.js';
 import { startWorkers } from '../../workers/worker-host.js';

@@ -6,7 +6,7 @@ import {
   createTestDatabase,
   DATABASE_HOOK_TIMEOUT_MS,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { runActivity, uniqueId } from '../activities/helpers.js';
 
 let handle: TestDatabase;

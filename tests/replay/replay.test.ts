@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
 import { isEncrypted } from '../../core/payload-codec.js';
-import { testPayloadEnv } from '../../scripts/lib/test-payload-keys.js';
+import { testPayloadEnv } from '../../harness/test-payload-keys.js';
 import { TRUSTED_OUTCOMES_PATCH } from '../../workflows/policies.js';
 import { historySets, LATER_PATHS, loadHistories, pathsOf } from '../support/histories.js';
 import { installQuietRuntime } from '../support/quiet-runtime.js';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { temporalConnectionOptions } from '../../core/temporal.js';
 import { openDatabase, postgresSslOption } from '../../db/client.js';
-import { TEST_POSTGRES_URL } from '../../scripts/lib/throwaway-database.js';
+import { TEST_POSTGRES_URL } from '../../harness/throwaway-database.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tls-'));
 const pem = (name: string) => {

@@ -19,8 +19,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderWorkflowId } from '../../contracts/orders.js';
 import { loadConfig } from '../../core/config.js';
 import { temporalConnectionOptions } from '../../core/temporal.js';
-import { writeWorkflowBundle } from '../../scripts/bundle-workflows.js';
-import { startTestStack, type TestStack } from '../../scripts/lib/in-process-stack.js';
+import { startTestStack, type TestStack } from '../../harness/in-process-stack.js';
+import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 import type { CustomerSecrets } from './failing-workflow.js';
 import {
   encodingOf,
@@ -73,7 +73,7 @@ async function placeOrder(stack: TestStack, who: Customer): Promise<{ orderId: s
 const found = (text: string, who: Customer) =>
   Object.values(who.secrets).filter((secret) => text.includes(secret));
 
-/** Bundle of tests/security/failing-workflow.ts, built like the saga's (scripts/bundle-workflows.ts). */
+/** Bundle of tests/security/failing-workflow.ts, built like the saga's (workers/workflow-bundle.ts). */
 let failingBundle: string;
 
 /** Secrets for a failed step's messages (unlike the order's, they may reach the SDK's own failure logs). */

@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { writeWorkflowBundle } from '../../scripts/bundle-workflows.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from '../../scripts/temporal-tools.mjs';
+import { ensureTemporalTools } from '../../harness/temporal-tools.mjs';
+import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -2,8 +2,8 @@
 import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { orderWorkflowId } from '../../contracts/orders.js';
-import type { TestDatabase } from '../../scripts/lib/throwaway-database.js';
-import { scrape, sumSamples } from './prometheus-text.js';
+import { scrape, sumSamples } from '../../harness/prometheus-text.js';
+import type { TestDatabase } from '../../harness/throwaway-database.js';
 import type { WorkerProcess } from './topology.js';
 
 /** The payments activity every order runs exactly once when nothing fails. */

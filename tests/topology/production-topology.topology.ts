@@ -9,15 +9,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type OrderState, orderWorkflowId } from '../../contracts/orders.js';
 import { loadConfig } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
-import { type DevServer, startDevServer } from '../../scripts/dev-server.js';
-import { freePort } from '../../scripts/free-port.js';
+import { type DevServer, startDevServer } from '../../harness/dev-server.js';
+import { freePort } from '../../harness/free-port.js';
+import { logMessage } from '../../harness/role-process.js';
 import {
   createTestDatabase,
   TEST_POSTGRES_URL,
   type TestDatabase,
-} from '../../scripts/lib/throwaway-database.js';
+} from '../../harness/throwaway-database.js';
 import { chargeCounts, chargedBy, ledgerTotals } from './evidence.js';
-import { logMessage } from './role-process.js';
 import {
   ADMIN_KEY,
   API_KEY,

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../core/config.js';
 import { formatPayloadKeys, generatePayloadKey } from '../../core/payload-keys.js';
-import { freePort } from '../../scripts/free-port.js';
-import { type RoleProcess, startRole } from './role-process.js';
+import { freePort } from '../../harness/free-port.js';
+import { type RoleProcess, startRole } from '../../harness/role-process.js';
 
 const run = promisify(execFile);
 
@@ -47,10 +47,10 @@ export interface TopologyOptions {
   serviceEnv?: Record<string, Record<string, string>>;
 }
 
-/** Bundles the workflows with the image's build step (`scripts/bundle-workflows.ts`); returns the bundle path. */
+/** Bundles the workflows with the image's build step (`workers/workflow-bundle.ts`); returns the bundle path. */
 export async function buildWorkflowBundle(): Promise<string> {
   const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'topology-bundle-')), 'workflows.js');
-  await run(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts', '--out', out], {
+  await run(process.execPath, ['--import', 'tsx', 'workers/workflow-bundle.ts', '--out', out], {
     cwd: PROJECT_ROOT,
   });
   return out;

@@ -27,18 +27,18 @@ import { type Database, openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { reservations } from '../db/schema/inventory.js';
 import { SEED_PRODUCTS, seedCatalog } from '../db/seed.js';
+import { startDevServer } from '../harness/dev-server.js';
+import { freePort } from '../harness/free-port.js';
+// @ts-expect-error plain JavaScript module without types (it runs before npm install)
+import { ensureTemporalTools } from '../harness/temporal-tools.mjs';
 import { startWorkers } from '../workers/worker-host.js';
+import { writeWorkflowBundle } from '../workers/workflow-bundle.js';
 import {
   cancelOrderUpdate,
   getOrderQuery,
   resolveCompensationsUpdate,
   retryCompensationsUpdate,
 } from '../workflows/definitions.js';
-import { writeWorkflowBundle } from './bundle-workflows.js';
-import { startDevServer } from './dev-server.js';
-import { freePort } from './free-port.js';
-// @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from './temporal-tools.mjs';
 
 /** Where the committed histories live, one folder per shape of the saga; the replay test reads them all. */
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'tests', 'histories');

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { Sample } from './observability-compare.js';
+import type { Sample } from './compare.js';
 
 interface ScrapeConfig {
   job_name: string;

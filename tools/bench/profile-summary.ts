@@ -3,7 +3,7 @@
  * busy time inside the measurement windows (per saga or floor run) by where it was spent (a package, our own code
  * by folder, V8's GC, native code), and the hottest functions. Samples are wall-clock ticks, so on a saturated
  * machine a thread waiting for a core counts as busy: read the shares, and take CPU totals from the bench's /proc
- * columns. Usage: `tsx scripts/bench/profile-summary.ts <dir> [--top 12] [--load "closed c=8"]`.
+ * columns. Usage: `tsx tools/bench/profile-summary.ts <dir> [--top 12] [--load "closed c=8"]`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -8,22 +8,22 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig, PROJECT_ROOT } from '../core/config.js';
-import { loadPayloadProtection } from '../core/data-converter.js';
-import { freePort } from './free-port.js';
-import { ensureDebianPackage } from './observability-apt.js';
-import { compareFamily } from './observability-compare.js';
-import { dashboardQueries, promqlFor } from './observability-dashboard.js';
+import { loadConfig, PROJECT_ROOT } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
+import { ensureDebianPackage } from '../../harness/debian-packages.js';
+import { freePort } from '../../harness/free-port.js';
+import { checkTemporalUi } from './chromium.js';
+import { compareFamily } from './compare.js';
+import { dashboardQueries, promqlFor } from './dashboard.js';
 import {
   assertMixOutcomes,
   EXPECTED_HTTP_SERIES,
   EXPECTED_SAGA_SERIES,
   type MixResult,
   placeOrderMix,
-} from './observability-mix.js';
-import { prometheusConfigFor, queryPrometheus, startPrometheus } from './observability-prometheus.js';
-import { type CheckedStack, startCheckedStack } from './observability-stack.js';
-import { checkTemporalUi } from './observability-ui.js';
+} from './mix.js';
+import { type CheckedStack, startCheckedStack } from './npm-start-stack.js';
+import { prometheusConfigFor, queryPrometheus, startPrometheus } from './prometheus.js';
 
 const WORK_DIR = path.join(PROJECT_ROOT, '.data', 'observability-check');
 const SCREENSHOT_DIR = path.join(PROJECT_ROOT, '.data', 'screenshots');

@@ -13,11 +13,11 @@ import { formatAddress, loadObservabilityConfig } from '../core/observability-co
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { seedCatalog } from '../db/seed.js';
+import { type DevServer, startDevServer } from '../harness/dev-server.js';
+// @ts-expect-error plain JavaScript module without types (it runs before npm install)
+import { ensureTemporalTools } from '../harness/temporal-tools.mjs';
 import { createProcessRegistry } from '../workers/metrics.js';
 import { startWorkers } from '../workers/worker-host.js';
-import { type DevServer, startDevServer } from './dev-server.js';
-// @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from './temporal-tools.mjs';
 
 /** Set once cleanups exist, so a failure at any later point still stops what was started. */
 let fail: (err: unknown) => void = (err) => {

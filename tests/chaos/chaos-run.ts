@@ -16,13 +16,13 @@ import { payloadKeysForRun } from '../../core/payload-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { upsertProduct } from '../../db/queries/catalog.js';
-import { writeWorkflowBundle } from '../bundle-workflows.js';
-import { type DevServer, startDevServer } from '../dev-server.js';
-import { freePort } from '../free-port.js';
-import { ManagedProcess } from '../lib/managed-process.js';
-import { waitReady } from '../lib/wait-ready.js';
+import { type DevServer, startDevServer } from '../../harness/dev-server.js';
+import { freePort } from '../../harness/free-port.js';
+import { ManagedProcess } from '../../harness/managed-process.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from '../temporal-tools.mjs';
+import { ensureTemporalTools } from '../../harness/temporal-tools.mjs';
+import { waitReady } from '../../harness/wait-ready.js';
+import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { ChaosClient } from './client.js';
 import { type AcceptedOrder, checkInvariants, invariantTable } from './invariants.js';
 import { Rng } from './rng.js';
@@ -454,7 +454,7 @@ async function runOverload(
     );
   }
   await Promise.all(runs);
-  const { percentile } = await import('../bench/stats.js');
+  const { percentile } = await import('../../tools/bench/stats.js');
   return {
     rate,
     arrivals: total,

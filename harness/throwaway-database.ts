@@ -1,8 +1,8 @@
 /** Real, migrated, throw-away databases for tests: in-memory PGlite, or a fresh Postgres database per call. */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { type DatabaseDriver, type DatabaseHandle, openDatabase } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
+import { type DatabaseDriver, type DatabaseHandle, openDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
 
 /** Admin URL of the Postgres server tests may create databases on; undefined skips the postgres variants. */
 export const TEST_POSTGRES_URL: string | undefined =

@@ -1,7 +1,7 @@
-/** One role of the image (`scripts/role.ts <role>`) run as its own OS process, with its JSON log lines kept. */
+/** One role of the image (`bin/role.ts <role>`) run as its own OS process, with its JSON log lines kept. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../core/config.js';
+import { PROJECT_ROOT } from '../core/config.js';
 
 /** A started role process. */
 export interface RoleProcess {
@@ -24,7 +24,7 @@ export function startRole(
   args: string[],
   env: Record<string, string>,
 ): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'role.ts'), role, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('bin', 'role.ts'), role, ...args], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,7 +13,7 @@ STAMP=.tools/deploy-tools.stamp
 KUBERNETES_VERSIONS=(1.33.0 1.37.0)
 
 if [[ ! -x "$BIN/pip" ]]; then
-  node scripts/temporal-tools.mjs >/dev/null # creates the project venv (and the Temporal tools)
+  node harness/temporal-tools.mjs >/dev/null # creates the project venv (and the Temporal tools)
 fi
 if ! cmp -s "$REQUIREMENTS" "$STAMP" 2>/dev/null; then
   echo "== installing $(grep -cv '^#' "$REQUIREMENTS") pinned tools into $VENV"
@@ -32,7 +32,7 @@ check "$BIN/hadolint" Dockerfile
 
 step "docker-compose.yml: Compose Specification schema (check-jsonschema vendor.compose-spec) and rules"
 check "$BIN/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
-check "$BIN/python" scripts/validate-deploy.py compose docker-compose.yml
+check "$BIN/python" tools/validate-deploy.py compose docker-compose.yml
 
 # promtool from Debian's `prometheus` package (the package `npm run observability:check` installs), unpacked into
 # .tools/prometheus (that binary only) rather than installed, so no Prometheus service comes with it. Empty if it cannot be had
@@ -57,7 +57,7 @@ find_promtool() {
 }
 
 step "deploy/prometheus: rule files, runbook links, alerts.yml against deploy/schemas/prometheusrule.json"
-check "$BIN/python" scripts/validate-deploy.py prometheus deploy/prometheus/prometheus.yml "$OUT/prometheus"
+check "$BIN/python" tools/validate-deploy.py prometheus deploy/prometheus/prometheus.yml "$OUT/prometheus"
 check "$BIN/check-jsonschema" --schemafile deploy/schemas/prometheusrule.json "$OUT/prometheus/prometheusrule/alerts.json"
 PROMTOOL=$(find_promtool)
 if [[ -n "$PROMTOOL" ]]; then
@@ -82,7 +82,7 @@ for overlay in deploy/overlays/*/; do
     continue
   fi
   echo "  $(grep -c '^kind:' "$dir/rendered.yaml") resources"
-  check "$BIN/python" scripts/validate-deploy.py split "$dir/rendered.yaml" "$dir"
+  check "$BIN/python" tools/validate-deploy.py split "$dir/rendered.yaml" "$dir"
   for version in "${KUBERNETES_VERSIONS[@]}"; do
     step "overlay $name: Kubernetes $version schemas (kubernetes-validate --strict)"
     if ! "$BIN/kubernetes-validate" --strict --quiet -k "$version" "$dir/core.yaml" >"$dir/k8s.log" 2>&1 ||
@@ -99,7 +99,7 @@ for overlay in deploy/overlays/*/; do
     check "$BIN/check-jsonschema" --schemafile "$schema" "$dir/$kind"/*.json
   done
   step "overlay $name: rules (autoscaling, grace periods, secrets, selectors, build id, alerts as in alerts.yml)"
-  check "$BIN/python" scripts/validate-deploy.py rules "$dir/rendered.yaml"
+  check "$BIN/python" tools/validate-deploy.py rules "$dir/rendered.yaml"
 done
 
 if [[ $failed -ne 0 ]]; then

@@ -25,14 +25,14 @@ import { payloadKeysForRun } from '../../core/payload-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { upsertProduct } from '../../db/queries/catalog.js';
-import { writeWorkflowBundle } from '../bundle-workflows.js';
-import { type DevServer, startDevServer } from '../dev-server.js';
-import { freePort } from '../free-port.js';
-import { ManagedProcess } from '../lib/managed-process.js';
-import { cpuSeconds, cpuSecondsOfCommand, rssMiB } from '../lib/proc-stats.js';
-import { waitReady } from '../lib/wait-ready.js';
+import { type DevServer, startDevServer } from '../../harness/dev-server.js';
+import { freePort } from '../../harness/free-port.js';
+import { ManagedProcess } from '../../harness/managed-process.js';
+import { cpuSeconds, cpuSecondsOfCommand, rssMiB } from '../../harness/proc-stats.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from '../temporal-tools.mjs';
+import { ensureTemporalTools } from '../../harness/temporal-tools.mjs';
+import { waitReady } from '../../harness/wait-ready.js';
+import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { FLOOR_QUEUE } from './floor-workflow.js';
 import { renderSoak, soak } from './soak.js';
 import { percentile } from './stats.js';
@@ -59,7 +59,7 @@ const { values: args } = parseArgs({
     // Memory soak instead of the table: this many saga orders at --soak-concurrency, RSS at every tenth.
     soak: { type: 'string' },
     'soak-concurrency': { type: 'string', default: '16' },
-    // Writes a V8 CPU profile per worker/API process (summarise with scripts/bench/profile-summary.ts).
+    // Writes a V8 CPU profile per worker/API process (summarise with tools/bench/profile-summary.ts).
     profile: { type: 'string' },
   },
 });
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   const sagaBundle = path.join(runDir, 'workflows.js');
   await writeWorkflowBundle(sagaBundle, { quiet: true });
   const floorBundle = path.join(runDir, 'floor.js');
-  const floorPath = path.join(PROJECT_ROOT, 'scripts', 'bench', 'floor-workflow.ts');
+  const floorPath = path.join(PROJECT_ROOT, 'tools', 'bench', 'floor-workflow.ts');
   await writeWorkflowBundle(floorBundle, { workflowsPath: floorPath, quiet: true });
 
   let devServer: DevServer | undefined;
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   const floorWorker = new ManagedProcess(
     {
       name: 'floor-worker',
-      ...tsx('scripts/bench/floor-worker.ts', [floorBundle, temporalAddress]),
+      ...tsx('tools/bench/floor-worker.ts', [floorBundle, temporalAddress]),
       env: { PAYLOAD_KEYS: env.PAYLOAD_KEYS },
       cwd: PROJECT_ROOT,
     },

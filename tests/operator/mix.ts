@@ -4,7 +4,7 @@
  * and by `npm run observability:check`, which asks Prometheus for the same numbers.
  */
 import type { Client } from '@temporalio/client';
-import { type OrderState, orderWorkflowId } from '../contracts/orders.js';
+import { type OrderState, orderWorkflowId } from '../../contracts/orders.js';
 
 const ADDRESS = {
   name: 'Ada Lovelace',

@@ -1,5 +1,5 @@
 /** The memory soak of `npm run bench -- --soak N`: N orders back to back, each process's RSS at every checkpoint. */
-import { rssMiB } from '../lib/proc-stats.js';
+import { rssMiB } from '../../harness/proc-stats.js';
 
 export interface SoakCheckpoint {
   orders: number;

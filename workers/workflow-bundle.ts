@@ -10,7 +10,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../core/config.js';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../core/data-converter.js';
 import { silentLogger } from '../core/logger.js';
-import { WORKFLOWS_PATH } from '../workers/service-worker.js';
+import { WORKFLOWS_PATH } from './service-worker.js';
 
 /** Where the bundle goes unless `--out` says otherwise (dist/ is gitignored). */
 export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflows.js');

@@ -1,5 +1,5 @@
 /** Reads Prometheus text exposition and compares metric families with the series a known order mix must produce. */
-import type { ExpectedSeries } from './observability-mix.js';
+import type { ExpectedSeries } from './mix.js';
 
 /** One sample: metric name, labels, value. */
 export type Sample = ExpectedSeries;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks of the deploy files that no schema can express, run by scripts/validate-deploy.sh.
+"""Checks of the deploy files that no schema can express, run by tools/validate-deploy.sh.
 
   split <rendered.yaml> <dir>   core kinds to <dir>/core.yaml, each CRD document to <dir>/<schema>/<n>.json
   rules <rendered.yaml>         the rules of one rendered overlay (autoscaling, grace periods, secrets, selectors)

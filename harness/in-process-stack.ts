@@ -3,19 +3,19 @@
 import { serve } from '@hono/node-server';
 import { type Client, Connection } from '@temporalio/client';
 import type { DestinationStream } from 'pino';
-import { createConfiguredApp } from '../../api/configured-app.js';
-import type { ApiSettings } from '../../api/settings.js';
-import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
-import { type AppConfig, loadConfig } from '../../core/config.js';
-import { loadPayloadProtection, type PayloadProtection } from '../../core/data-converter.js';
-import { createLogger } from '../../core/logger.js';
-import { createTemporalClient, temporalConnectionOptions } from '../../core/temporal.js';
-import type { DatabaseDriver } from '../../db/client.js';
-import { seedCatalog } from '../../db/seed.js';
-import { startWorkers, type WorkerHost } from '../../workers/worker-host.js';
-import { type DevServer, startDevServer } from '../dev-server.js';
+import { createConfiguredApp } from '../api/configured-app.js';
+import type { ApiSettings } from '../api/settings.js';
+import { SERVICE_NAMES, type ServiceName } from '../contracts/services.js';
+import { type AppConfig, loadConfig } from '../core/config.js';
+import { loadPayloadProtection, type PayloadProtection } from '../core/data-converter.js';
+import { createLogger } from '../core/logger.js';
+import { createTemporalClient, temporalConnectionOptions } from '../core/temporal.js';
+import type { DatabaseDriver } from '../db/client.js';
+import { seedCatalog } from '../db/seed.js';
+import { startWorkers, type WorkerHost } from '../workers/worker-host.js';
+import { type DevServer, startDevServer } from './dev-server.js';
 /** A port nobody listens on right now (re-exported for tests that import it from here). */
-import { freePort } from '../free-port.js';
+import { freePort } from './free-port.js';
 import { testPayloadEnv } from './test-payload-keys.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './throwaway-database.js';
 

@@ -5,12 +5,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, openSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../core/config.js';
-import { payloadKeysForRun } from '../core/payload-keys.js';
-import { type DevServer, startDevServer } from './dev-server.js';
-import { freePort } from './free-port.js';
+import { PROJECT_ROOT } from '../../core/config.js';
+import { payloadKeysForRun } from '../../core/payload-keys.js';
+import { type DevServer, startDevServer } from '../../harness/dev-server.js';
+import { freePort } from '../../harness/free-port.js';
 // @ts-expect-error plain JavaScript module without types
-import { ensureTemporalTools } from './temporal-tools.mjs';
+import { ensureTemporalTools } from '../../harness/temporal-tools.mjs';
 
 /** A running stack and where to find each of its endpoints. */
 export interface CheckedStack {

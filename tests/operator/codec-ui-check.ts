@@ -11,22 +11,22 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { chromium } from 'playwright-core';
-import { createConfiguredApp } from '../api/configured-app.js';
-import { SERVICE_NAMES } from '../contracts/services.js';
-import { loadConfig, PROJECT_ROOT } from '../core/config.js';
-import { loadPayloadProtection } from '../core/data-converter.js';
-import { createLogger } from '../core/logger.js';
-import { payloadKeysForRun } from '../core/payload-keys.js';
-import { openDatabase } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { seedCatalog } from '../db/seed.js';
-import { startWorkers } from '../workers/worker-host.js';
-import { startDevServer } from './dev-server.js';
-import { freePort } from './free-port.js';
-import { ensureDebianPackage } from './observability-apt.js';
-import { CHROMIUM_ARGS, waitForTextInFrames } from './observability-ui.js';
+import { createConfiguredApp } from '../../api/configured-app.js';
+import { SERVICE_NAMES } from '../../contracts/services.js';
+import { loadConfig, PROJECT_ROOT } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
+import { createLogger } from '../../core/logger.js';
+import { payloadKeysForRun } from '../../core/payload-keys.js';
+import { openDatabase } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { seedCatalog } from '../../db/seed.js';
+import { ensureDebianPackage } from '../../harness/debian-packages.js';
+import { startDevServer } from '../../harness/dev-server.js';
+import { freePort } from '../../harness/free-port.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from './temporal-tools.mjs';
+import { ensureTemporalTools } from '../../harness/temporal-tools.mjs';
+import { startWorkers } from '../../workers/worker-host.js';
+import { CHROMIUM_ARGS, waitForTextInFrames } from './chromium.js';
 
 const SCREENSHOT_DIR = path.join(PROJECT_ROOT, '.data', 'screenshots');
 /** What the order carries and the UI must show in clear. */

@@ -7,11 +7,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../core/config.js';
-import { writeWorkflowBundle } from './bundle-workflows.js';
-import { startTestStack } from './lib/in-process-stack.js';
+import { PROJECT_ROOT } from '../../core/config.js';
+import { startTestStack } from '../../harness/in-process-stack.js';
 // @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from './temporal-tools.mjs';
+import { ensureTemporalTools } from '../../harness/temporal-tools.mjs';
+import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 
 /** Pinned fuzzer, installed into the project's tool environment next to the Temporal binaries. */
 const SCHEMATHESIS = 'schemathesis==4.32.5';
