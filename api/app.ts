@@ -1,28 +1,31 @@
-/** The HTTP API as a value: a factory that wires routes, auth, limits and problem+json errors. */
-import { OpenAPIHono } from '@hono/zod-openapi';
+/**
+ * The HTTP API as a value: the cross-cutting middleware (request ids, security headers, metrics, load shedding, auth
+ * under `/v1`), then each resource's router mounted with `app.route()`, then the OpenAPI document, 404/405 and errors.
+ */
+
 import type { Client, Connection } from '@temporalio/client';
 import type { Registry } from 'prom-client';
+import { type ApiSettings, DEFAULT_API_SETTINGS } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/client.js';
 import { countAwaitingOperator } from '../db/queries/orders.js';
-import { type AuthConfig, type AuthVariables, requireKey } from './auth.js';
-import { handleError, validationProblem } from './error-handler.js';
-import { shedLoad } from './load-shedding.js';
-import { allowedMethodsOf } from './method-not-allowed.js';
-import { createApiRegistry, httpMetrics, registerMetricsRoute, registerOrderGauges } from './metrics.js';
-import { serveOpenApiDocument } from './openapi.js';
-import { OrdersGateway } from './orders-gateway.js';
-import { ProblemError, problemResponse } from './problem.js';
-import { requestContext, securityHeaders } from './request-context.js';
-import { type CodecServerDeps, registerCodecRoutes } from './routes/codec.js';
-import { registerDocsRoutes } from './routes/docs.js';
-import { registerHealthRoutes } from './routes/health.js';
-import { documentOperationalRoutes } from './routes/operations-docs.js';
-import { registerOrderListRoute } from './routes/order-list.js';
-import { registerOrderRoutes } from './routes/orders.js';
-import { registerProductRoutes } from './routes/products.js';
-import { type ApiSettings, DEFAULT_API_SETTINGS } from './settings.js';
-import { TemporalCalls } from './temporal-calls.js';
+import { type CodecServerDeps, codecRouter } from './codec/routes.js';
+import { serveOpenApiDocument } from './docs/openapi-document.js';
+import { documentOperationalRoutes } from './docs/operational-routes.js';
+import { swaggerUiRouter } from './docs/swagger-ui.js';
+import { type AuthConfig, requireKey } from './middleware/auth.js';
+import { shedLoad } from './middleware/load-shedding.js';
+import { allowedMethodsOf } from './middleware/method-not-allowed.js';
+import { requestContext, securityHeaders } from './middleware/request-context.js';
+import { healthRouter } from './operations/health.js';
+import { createApiRegistry, httpMetrics, metricsRouter, registerOrderGauges } from './operations/metrics.js';
+import { OrdersGateway } from './orders/gateway.js';
+import { ordersRouter } from './orders/routes.js';
+import { handleError } from './problems/error-handler.js';
+import { ProblemError, problemResponse } from './problems/problem.js';
+import { productsRouter } from './products/routes.js';
+import { createRouter } from './router.js';
+import { TemporalCalls } from './temporal/calls.js';
 
 /** What the API needs from its process: Temporal, the database, auth, logs and optional settings. */
 export interface ApiDeps {
@@ -42,10 +45,11 @@ export interface ApiDeps {
 /** Builds the API; tests call `app.request()` on it, the server entry serves it. */
 export function createApp(deps: ApiDeps) {
   const settings: ApiSettings = { ...DEFAULT_API_SETTINGS, ...deps.settings };
-  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationProblem });
+  const app = createRouter();
   const gateway = new OrdersGateway(new TemporalCalls(deps.temporal, settings.temporalTimeoutMs), deps.db);
   const registry = deps.registry ?? createApiRegistry();
 
+  // Registered before the routers are mounted, so they run first on every route of them.
   app.use('*', requestContext(deps.logger));
   app.use('*', securityHeaders());
   app.use('*', httpMetrics(registry));
@@ -53,19 +57,24 @@ export function createApp(deps: ApiDeps) {
   app.use('/v1/*', requireKey(deps.auth, 'client'));
 
   registerOrderGauges(registry, () => countAwaitingOperator(deps.db));
-  registerMetricsRoute(app, registry);
-  registerDocsRoutes(app);
-  registerHealthRoutes(app, {
-    temporal: deps.temporal.connection as Connection,
-    pingDatabase: deps.pingDatabase,
-    retryAfterSeconds: settings.retryAfterSeconds,
-    exposeErrorDetails: settings.exposeErrorDetails,
-    logger: deps.logger,
-  });
-  registerOrderListRoute(app, deps.db, settings.cursorSecret);
-  registerOrderRoutes(app, gateway);
-  registerProductRoutes(app, deps.db, deps.auth);
-  if (deps.codec && deps.codec.settings.access !== 'off') registerCodecRoutes(app, deps.codec, deps.logger);
+  // `route()` copies a router's routes and OpenAPI entries at the time of the call: mount finished routers only.
+  app.route('/', metricsRouter(registry));
+  app.route('/', swaggerUiRouter());
+  app.route(
+    '/',
+    healthRouter({
+      temporal: deps.temporal.connection as Connection,
+      pingDatabase: deps.pingDatabase,
+      retryAfterSeconds: settings.retryAfterSeconds,
+      exposeErrorDetails: settings.exposeErrorDetails,
+      logger: deps.logger,
+    }),
+  );
+  app.route('/', ordersRouter({ gateway, db: deps.db, cursorSecret: settings.cursorSecret }));
+  app.route('/', productsRouter({ db: deps.db, auth: deps.auth }));
+  if (deps.codec && deps.codec.settings.access !== 'off')
+    app.route('/', codecRouter(deps.codec, deps.logger));
+  // The document is the root's: it lists what the routers brought plus the routes served outside zod-openapi.
   documentOperationalRoutes(app);
   serveOpenApiDocument(app);
 

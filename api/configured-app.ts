@@ -1,19 +1,23 @@
-/** The API as a process assembles it from configuration: the shared data converter, a lazy Temporal client, the codec server. */
+/**
+ * The API as a process assembles it from configuration: the shared data converter, a lazy Temporal client, the
+ * codec server, served on HOST:PORT. The API process, `npm start` and the harness's in-process stack all use it.
+ */
+import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
-import type { AppConfig } from '../core/config.js';
+import type { ApiSettings, AppConfig } from '../core/config.js';
 import type { PayloadProtection } from '../core/data-converter.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
 import { createApp } from './app.js';
-import { codecServerFor } from './routes/codec.js';
-import type { ApiSettings } from './settings.js';
-import { createLazyTemporalClient, type LazyTemporalClient } from './temporal-connection.js';
+import { codecServerFor } from './codec/routes.js';
+import { createLazyTemporalClient, type LazyTemporalClient } from './temporal/connection.js';
 
 export interface ConfiguredAppOptions {
   config: AppConfig;
   protection: PayloadProtection;
   database: DatabaseHandle;
   logger: Logger;
+  /** Overrides of `config.api` (tests: e.g. a short Temporal timeout). */
   settings?: Partial<ApiSettings>;
   registry?: Registry;
 }
@@ -33,9 +37,47 @@ export function createConfiguredApp(options: ConfiguredAppOptions): {
     pingDatabase: () => database.ping(),
     auth: config.auth,
     logger,
-    ...(options.settings ? { settings: options.settings } : {}),
+    // The API section of the configuration, with what a test overrides on top.
+    settings: { ...config.api, ...options.settings },
     ...(options.registry ? { registry: options.registry } : {}),
     ...(codec ? { codec } : {}),
   });
   return { app, temporal };
+}
+
+/** A listening API and the Temporal client it owns. */
+export interface ApiServer {
+  /** `http://host:port` with the port actually bound. */
+  url: string;
+  app: ReturnType<typeof createApp>;
+  /** Stops accepting requests, then closes the Temporal client (the database belongs to the caller). */
+  close(): Promise<void>;
+}
+
+/** Builds the configured app and serves it on `listen` (default: HOST:PORT); rejects if the port is taken. */
+export async function startApiServer(
+  options: ConfiguredAppOptions & { listen?: { host: string; port: number } },
+): Promise<ApiServer> {
+  const { host, port } = options.listen ?? options.config.http;
+  const { app, temporal } = createConfiguredApp(options);
+  const server = serve({ fetch: app.fetch, hostname: host, port });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', (err) => reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`)));
+    });
+  } catch (err) {
+    await temporal.close();
+    throw err;
+  }
+  const bound = server.address();
+  const boundPort = typeof bound === 'object' && bound ? bound.port : port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    app,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await temporal.close();
+    },
+  };
 }

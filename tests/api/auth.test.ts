@@ -1,8 +1,8 @@
 /** API keys as `clientId:key` pairs: parsing and its errors, the identity a key gives a request, Bearer edge cases. */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { type AuthConfig, type AuthVariables, requireKey } from '../../api/auth.js';
-import { handleError } from '../../api/error-handler.js';
+import { type AuthConfig, type AuthVariables, requireKey } from '../../api/middleware/auth.js';
+import { handleError } from '../../api/problems/error-handler.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { formatPayloadKeys, generatePayloadKey } from '../../core/payload-keys.js';

@@ -4,8 +4,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../api/cursor.js';
-import { ProblemError } from '../../api/problem.js';
+import { decodeCursor, encodeCursor } from '../../api/orders/cursor.js';
+import { ProblemError } from '../../api/problems/problem.js';
 import { bodyOf, offlineApp } from '../security/test-app.js';
 
 const scope = 'status=&customerId=';

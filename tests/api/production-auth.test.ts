@@ -1,7 +1,8 @@
 /** Production mode: the API refuses to start without keys; every process refuses short keys and fault injection. */
 import { describe, expect, it } from 'vitest';
 import { MIN_PRODUCTION_KEY_LENGTH } from '../../core/api-keys.js';
-import { assertApiAuthConfigured, loadConfig } from '../../core/config.js';
+import { loadConfig } from '../../core/config.js';
+import { formatPayloadKeys, generatePayloadKey } from '../../core/payload-keys.js';
 
 /** Keys of the production minimum length. */
 const CLIENT_KEY = 'c'.repeat(MIN_PRODUCTION_KEY_LENGTH);
@@ -12,16 +13,25 @@ const production = {
   ADMIN_API_KEYS: `ops:${ADMIN_KEY}`,
 };
 
+/** What the API needs beyond the keys in production. */
+const apiExtras = {
+  API_CURSOR_SECRET: 'a-cursor-secret-for-tests',
+  PAYLOAD_KEYS: formatPayloadKeys([generatePayloadKey('k1')]),
+};
+
 describe('API keys in production', () => {
-  it('the API refuses to serve without keys in production', () => {
-    const config = loadConfig({ NODE_ENV: 'production' });
-    expect(() => assertApiAuthConfigured(config)).toThrow(/API_KEYS or ADMIN_API_KEYS must be set/);
+  it('the API refuses to serve without keys in production; workers and jobs need none', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ...apiExtras }, { role: 'api' })).toThrow(
+      /^Invalid configuration:\n {2}API_KEYS, ADMIN_API_KEYS: API_KEYS or ADMIN_API_KEYS must be set/,
+    );
+    expect(loadConfig({ NODE_ENV: 'production', ...apiExtras }, { role: 'worker' }).auth.enabled).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production' }).auth.enabled).toBe(false);
   });
 
   it('accepts production with keys of the minimum length, and development without keys', () => {
     expect(MIN_PRODUCTION_KEY_LENGTH).toBe(32);
-    expect(() => assertApiAuthConfigured(loadConfig(production))).not.toThrow();
-    expect(() => assertApiAuthConfigured(loadConfig({ NODE_ENV: 'development' }))).not.toThrow();
+    expect(loadConfig({ ...production, ...apiExtras }, { role: 'api' }).auth.enabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'development' }, { role: 'api' }).auth.enabled).toBe(false);
   });
 
   it('refuses a key shorter than 32 characters, naming the variable and entry but not the key', () => {

@@ -5,7 +5,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { loadApiSettings } from '../../api/settings.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { putProduct } from '../../db/queries/catalog.js';
@@ -27,14 +26,14 @@ for (const { driver, skip } of TEST_DRIVERS) {
 
     beforeAll(async () => {
       database = await createTestDatabase(driver);
-      const env = { ...AUTH_ENV, API_CURSOR_SECRET: 'a-cursor-secret-for-tests' };
+      const config = loadConfig({ ...AUTH_ENV, API_CURSOR_SECRET: 'a-cursor-secret-for-tests' });
       app = createApp({
         temporal: new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) }),
         db: database.db,
         pingDatabase: () => database.ping(),
-        auth: loadConfig(env).auth,
+        auth: config.auth,
         logger: createLogger('products-etag-test', 'silent', { write: () => {} }),
-        settings: loadApiSettings(env),
+        settings: config.api,
       });
     }, DATABASE_HOOK_TIMEOUT_MS);
     afterAll(async () => {

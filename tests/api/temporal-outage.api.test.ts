@@ -102,7 +102,7 @@ it('answers 503 + Retry-After while Temporal is down and recovers when it is bac
 
 it('starts while Temporal is down: a lazily-connecting API answers 503, not a crash', async () => {
   const { createApp } = await import('../../api/app.js');
-  const { createLazyTemporalClient } = await import('../../api/temporal-connection.js');
+  const { createLazyTemporalClient } = await import('../../api/temporal/connection.js');
   const { createLogger } = await import('../../core/logger.js');
   // Nothing listens on port 1: the client is created without any round trip.
   const temporal = createLazyTemporalClient(

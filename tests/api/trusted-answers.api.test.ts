@@ -5,7 +5,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { orderIdFor } from '../../api/idempotency.js';
+import { orderIdFor } from '../../api/orders/idempotency.js';
 import { orderWorkflowId } from '../../contracts/orders.js';
 import { products, reservations } from '../../db/schema/inventory.js';
 import { ledger } from '../../db/schema/payments.js';

@@ -1,12 +1,12 @@
 /** Unit-level checks of the API's pure parts: cursors, idempotency keys, allowed methods, error classification. */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../api/cursor.js';
-import { isDatabaseUnavailable } from '../../api/database-errors.js';
-import { canonicalJson, orderIdFor, requestHash } from '../../api/idempotency.js';
-import { allowedMethodsOf } from '../../api/method-not-allowed.js';
-import { ProblemError } from '../../api/problem.js';
-import { isTemporalUnavailable } from '../../api/temporal-calls.js';
+import { allowedMethodsOf } from '../../api/middleware/method-not-allowed.js';
+import { decodeCursor, encodeCursor } from '../../api/orders/cursor.js';
+import { canonicalJson, orderIdFor, requestHash } from '../../api/orders/idempotency.js';
+import { isDatabaseUnavailable } from '../../api/problems/database-errors.js';
+import { ProblemError } from '../../api/problems/problem.js';
+import { isTemporalUnavailable } from '../../api/temporal/calls.js';
 
 describe('listing cursor', () => {
   const position = {
@@ -90,8 +90,8 @@ describe('error classification', () => {
 describe('shedLoad', () => {
   it('answers 503 overloaded with Retry-After once the in-flight bound is reached, and recovers', async () => {
     const { Hono } = await import('hono');
-    const { shedLoad } = await import('../../api/load-shedding.js');
-    const { ProblemError, problemResponse } = await import('../../api/problem.js');
+    const { shedLoad } = await import('../../api/middleware/load-shedding.js');
+    const { ProblemError, problemResponse } = await import('../../api/problems/problem.js');
     const app = new Hono();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {

@@ -1,8 +1,7 @@
 /** API hardening: security headers, request ids, no internals in production answers, production refusing weak config. */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { loadApiSettings } from '../../api/settings.js';
-import { PROJECT_ROOT } from '../../core/config.js';
+import { loadConfig, PROJECT_ROOT } from '../../core/config.js';
 import { formatPayloadKeys, generatePayloadKey } from '../../core/payload-keys.js';
 import { bodyOf, offlineApp } from './test-app.js';
 
@@ -93,18 +92,20 @@ describe('production answers reveal no internals', () => {
 });
 
 describe('production refuses weak configuration', () => {
-  it('API_CURSOR_SECRET must be set, not the built-in default, and long enough', () => {
-    expect(() => loadApiSettings({ NODE_ENV: 'production' })).toThrow(/API_CURSOR_SECRET: must be set/);
-    expect(() =>
-      loadApiSettings({ NODE_ENV: 'production', API_CURSOR_SECRET: 'order-saga-cursor-v1' }),
-    ).toThrow(/must be set to a secret of your own/);
-    expect(() => loadApiSettings({ NODE_ENV: 'production', API_CURSOR_SECRET: 'short' })).toThrow(
-      /16 characters/,
+  it('API_CURSOR_SECRET must be set, not the built-in default, and long enough (the API only)', () => {
+    const api = (env: Record<string, string>) => loadConfig({ ...production, ...env }, { role: 'api' }).api;
+    const { API_CURSOR_SECRET: _set, ...unset } = production;
+    expect(() => loadConfig(unset, { role: 'api' })).toThrow(/\n {2}API_CURSOR_SECRET: must be set/);
+    expect(() => api({ API_CURSOR_SECRET: 'order-saga-cursor-v1' })).toThrow(
+      /must be set to a secret of your own/,
     );
-    expect(
-      loadApiSettings({ NODE_ENV: 'production', API_CURSOR_SECRET: 'x'.repeat(32) }).cursorSecret,
-    ).toHaveLength(32);
-    expect(loadApiSettings({}).cursorSecret).toBe('order-saga-cursor-v1');
+    expect(() => api({ API_CURSOR_SECRET: 'short' })).toThrow(
+      /API_CURSOR_SECRET: use at least 16 characters/,
+    );
+    expect(api({ API_CURSOR_SECRET: 'x'.repeat(32) }).cursorSecret).toHaveLength(32);
+    // Workers never sign cursors: they start without one, and development keeps the built-in key.
+    expect(loadConfig(unset, { role: 'worker' }).api.cursorSecret).toBe('order-saga-cursor-v1');
+    expect(loadConfig({}, { role: 'api' }).api.cursorSecret).toBe('order-saga-cursor-v1');
   });
 
   /** Runs an entry module with exactly `env` (plus PATH) and returns its exit code and stderr. */
@@ -135,6 +136,6 @@ describe('production refuses weak configuration', () => {
       ...extra,
     });
     expect(code).toBe(1);
-    expect(stderr).toContain('PAYLOAD_KEYS must be set when NODE_ENV=production');
+    expect(stderr).toMatch(/Invalid configuration:\n {2}PAYLOAD_KEYS: must be set when NODE_ENV=production/);
   });
 });

@@ -1,8 +1,7 @@
 /** The API app with no servers behind it, for HTTP-level tests of what needs neither Temporal nor a database. */
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app.js';
-import { codecServerFor } from '../../api/routes/codec.js';
-import { loadApiSettings } from '../../api/settings.js';
+import { codecServerFor } from '../../api/codec/routes.js';
 import { type AppConfig, loadConfig } from '../../core/config.js';
 import { loadPayloadProtection, type PayloadProtection } from '../../core/data-converter.js';
 import { createLogger } from '../../core/logger.js';
@@ -38,7 +37,7 @@ export function offlineApp(env: Record<string, string>): OfflineApp {
     },
     auth: config.auth,
     logger,
-    settings: { ...loadApiSettings(env), temporalTimeoutMs: 300 },
+    settings: { ...config.api, temporalTimeoutMs: 300 },
     ...(codec ? { codec } : {}),
   });
   return { app, config, protection, logs };

@@ -1,6 +1,7 @@
 /** Catalog request and response shapes. */
 import { z } from '@hono/zod-openapi';
-import { Sku, safeText } from './common.js';
+import { Sku, safeText } from '../common-schemas.js';
+import { IF_MATCH } from './etag.js';
 
 /** A product with its price and stock. */
 export const ProductView = z
@@ -41,27 +42,6 @@ export const ProductUpdate = z
 export const SkuParam = z.object({
   sku: Sku.openapi({ param: { name: 'sku', in: 'path', description: "The product's SKU." } }),
 });
-
-/** A strong entity tag of a product, `"v<version>"`. */
-export const productEtag = (version: number) => `"v${version}"`;
-
-/** One entity tag (strong or weak) as RFC 9110 spells it. */
-const ENTITY_TAG = String.raw`(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"`;
-const IF_MATCH = new RegExp(String.raw`^[ \t]*(?:\*|${ENTITY_TAG}(?:[ \t]*,[ \t]*${ENTITY_TAG})*)[ \t]*$`);
-
-/**
- * The versions an `If-Match` value names: `*` for any; otherwise the versions of its strong `"v<n>"` tags (weak
- * tags never match under the strong comparison `If-Match` requires, and other tags are not ours).
- */
-export function versionsOfIfMatch(value: string): '*' | number[] {
-  if (value.trim() === '*') return '*';
-  const versions: number[] = [];
-  for (const [, weak, opaque] of value.matchAll(/(W\/)?"([^"]*)"/g)) {
-    const version = weak ? undefined : /^v([1-9][0-9]{0,9})$/.exec(opaque ?? '')?.[1];
-    if (version !== undefined && Number(version) <= 2_147_483_647) versions.push(Number(version));
-  }
-  return versions;
-}
 
 /** The `ETag` response header of a product route. */
 export const ETAG_HEADER = {

@@ -7,8 +7,8 @@ import {
   makeGrpcRetryInterceptor,
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import type { TemporalSettings } from '../core/config.js';
-import { temporalConnectionOptions } from '../core/temporal.js';
+import type { TemporalSettings } from '../../core/config.js';
+import { temporalConnectionOptions } from '../../core/temporal.js';
 
 /** Where the API's client connects, and how (TLS, API key). */
 export type TemporalTarget = Pick<TemporalSettings, 'address' | 'namespace' | 'tls' | 'apiKey'>;

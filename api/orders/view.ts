@@ -1,7 +1,7 @@
 /** Maps the saga's order state to the API's order view, tolerating fields older saga versions did not record. */
-import type { OrderState } from '../contracts/orders.js';
+import type { OrderState } from '../../contracts/orders.js';
 import { orderLinks } from './links.js';
-import type { OrderView } from './schemas/orders.js';
+import type { OrderView } from './schemas.js';
 
 /** The order as clients see it: the saga's state plus links; `stale` marks a live order's last recorded view. */
 export function orderView(state: OrderState, options: { stale?: boolean } = {}): OrderView {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Env, Hono } from 'hono';
+import { createRouter } from '../router.js';
 
 const require = createRequire(import.meta.url);
 const ASSET_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -29,17 +29,19 @@ const PAGE = `<!doctype html>
 // A separate script, so the Content-Security-Policy needs no inline scripts; no validator badge (a third-party call).
 const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', deepLinking: true, tryItOutEnabled: true, validatorUrl: null });`;
 
-/** Mounts the interactive API documentation. */
-export function registerDocsRoutes<E extends Env>(app: Hono<E>) {
-  app.get('/docs', (c) => c.html(PAGE));
-  app.get('/docs/assets/init.js', (c) =>
+/** The interactive API documentation (its OpenAPI entries are in operational-routes.ts). */
+export function swaggerUiRouter() {
+  const router = createRouter();
+  router.get('/docs', (c) => c.html(PAGE));
+  router.get('/docs/assets/init.js', (c) =>
     c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' }),
   );
-  app.get('/docs/assets/:file', async (c) => {
+  router.get('/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
     const type = ASSETS.get(file);
     if (!type) return c.notFound();
     const body = await readFile(path.join(ASSET_DIR, file));
     return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
   });
+  return router;
 }

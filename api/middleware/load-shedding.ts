@@ -1,6 +1,6 @@
 /** Load shedding: past a bound of requests in progress, answer 503 + Retry-After at once instead of queueing. */
 import type { MiddlewareHandler } from 'hono';
-import { ProblemError } from './problem.js';
+import { ProblemError } from '../problems/problem.js';
 
 /** Keeps at most `maxInFlight` requests in progress; the rest are told to come back, so latency stays bounded. */
 export function shedLoad(maxInFlight: number, retryAfterSeconds: number): MiddlewareHandler {

@@ -1,20 +1,26 @@
-/** Order routes: place (idempotent, optionally waiting for the outcome), read and cancel orders. */
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { type AuthVariables, callerOf } from '../auth.js';
-import { limitBody, requireJsonContentType } from '../json-body.js';
+/** Order routes: place (idempotent, optionally waiting for the outcome), read, list and cancel orders. */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Database } from '../../db/client.js';
+import { listOrderRecords } from '../../db/queries/orders.js';
 import { API_LIMITS } from '../limits.js';
-import { orderLinks } from '../links.js';
-import { orderView } from '../order-view.js';
-import type { OrdersGateway } from '../orders-gateway.js';
+import { callerOf } from '../middleware/auth.js';
+import { limitBody, requireJsonContentType } from '../middleware/json-body.js';
+import { BODY_PROBLEMS, problemResponses, V1_PROBLEMS } from '../problems/responses.js';
+import { createRouter } from '../router.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { OrdersGateway } from './gateway.js';
+import { orderLinks } from './links.js';
 import {
   CreateOrderRequest,
+  ListOrdersQuery,
   OrderAccepted,
   OrderIdParam,
+  OrderPage,
   OrderView,
   PlaceOrderHeaders,
   PlaceOrderQuery,
-} from '../schemas/orders.js';
-import { BODY_PROBLEMS, problemResponses, V1_PROBLEMS } from './responses.js';
+} from './schemas.js';
+import { orderView } from './view.js';
 
 /** OpenAPI links from a response carrying `orderId` to the routes that take it (used by stateful fuzzing too). */
 const ORDER_LINKS = {
@@ -30,6 +36,22 @@ const LOCATION = {
     schema: { type: 'string' as const, enum: ['true'] },
   },
 };
+
+const listOrders = createRoute({
+  method: 'get',
+  path: '/v1/orders',
+  operationId: 'listOrders',
+  tags: ['orders'],
+  summary: 'List orders, newest first',
+  description:
+    'Reads the orders service table (see docs/API.md): an order shows up once its saga recorded it, within ' +
+    'milliseconds of being placed. Follow `nextCursor` with the same filters for the next page.',
+  request: { query: ListOrdersQuery },
+  responses: {
+    200: { description: 'One page of orders', content: { 'application/json': { schema: OrderPage } } },
+    ...problemResponses(400, ...V1_PROBLEMS),
+  },
+});
 
 const placeOrder = createRoute({
   method: 'post',
@@ -97,9 +119,42 @@ const cancelOrder = createRoute({
   },
 });
 
-/** Mounts the order routes on an app. */
-export function registerOrderRoutes(app: OpenAPIHono<{ Variables: AuthVariables }>, gateway: OrdersGateway) {
-  app.openapi(placeOrder, async (c) => {
+/** What the order routes need: the saga gateway, the orders service's records, and the cursors' key. */
+export interface OrdersRouterDeps {
+  gateway: OrdersGateway;
+  db: Database;
+  /** Keys the listing cursors' integrity tag. */
+  cursorSecret: string;
+}
+
+/** The orders resource: `GET`/`POST /v1/orders`, `GET /v1/orders/{orderId}`, `POST /v1/orders/{orderId}/cancel`. */
+export function ordersRouter({ gateway, db, cursorSecret }: OrdersRouterDeps) {
+  const router = createRouter();
+  router.openapi(listOrders, async (c) => {
+    const query = c.req.valid('query');
+    // Tenancy: a client lists its own orders; an admin every client's.
+    const caller = callerOf(c);
+    const clientId = caller.role === 'admin' ? undefined : caller.clientId;
+    // A cursor only continues the listing it came from (same filters, same client).
+    const scope = new URLSearchParams({
+      status: query.status ?? '',
+      customerId: query.customerId ?? '',
+      client: clientId ?? '*',
+    });
+    const after = query.cursor ? decodeCursor(query.cursor, scope.toString(), cursorSecret) : undefined;
+    const page = await listOrderRecords(db, {
+      clientId,
+      status: query.status,
+      customerId: query.customerId,
+      limit: query.limit,
+      after,
+    });
+    const nextCursor = page.last ? encodeCursor(page.last, scope.toString(), cursorSecret) : null;
+    const items = page.items.map((order) => ({ ...order, links: orderLinks(order.orderId) }));
+    return c.json({ items, nextCursor }, 200);
+  });
+
+  router.openapi(placeOrder, async (c) => {
     const body = c.req.valid('json');
     const { wait } = c.req.valid('query');
     const idempotencyKey = c.req.valid('header')['idempotency-key'];
@@ -116,14 +171,15 @@ export function registerOrderRoutes(app: OpenAPIHono<{ Variables: AuthVariables 
     return waited.final ? c.json(view, 200) : c.json(view, 202);
   });
 
-  app.openapi(getOrder, async (c) => {
+  router.openapi(getOrder, async (c) => {
     const { order, stale } = await gateway.readOrder(c.req.valid('param').orderId, callerOf(c));
     return c.json(orderView(order, { stale }), 200);
   });
 
-  app.openapi(cancelOrder, async (c) => {
+  router.openapi(cancelOrder, async (c) => {
     const { accepted, order } = await gateway.cancelOrder(c.req.valid('param').orderId, callerOf(c));
     if (accepted) return c.json(orderView(order), 202);
     return c.json(orderView(order), 200);
   });
+  return router;
 }

@@ -2,7 +2,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../../core/logger.js';
 
 /** Header carrying the request id both ways. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';

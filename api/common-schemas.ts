@@ -1,7 +1,6 @@
-/** Building blocks shared by the request and response schemas. */
+/** Building blocks shared by the request and response schemas of the resources (orders, products, problems). */
 import { z } from '@hono/zod-openapi';
-import { ORDER_STATUSES } from '../../contracts/orders.js';
-import { PROBLEM_TYPE_URIS } from '../problem.js';
+import { ORDER_STATUSES } from '../contracts/orders.js';
 
 /** Control characters and lone surrogates: they break storage (Postgres rejects NUL) and logs, so text refuses them. */
 const UNSAFE_TEXT = /[\p{Cc}\p{Cs}]/u;
@@ -42,29 +41,3 @@ export const OrderStatusSchema = z.enum(ORDER_STATUSES).openapi('OrderStatus', {
     'COMPLETED, FAILED and CANCELLED are terminal. COMPENSATION_FAILED: a compensation failed for good and the ' +
     'order waits for an operator (not terminal).',
 });
-
-/** RFC 9457 problem details; `errors` lists the failing fields of a validation problem. */
-export const Problem = z
-  .object({
-    type: z.enum(PROBLEM_TYPE_URIS).openapi({ example: 'https://order-saga.dev/problems/validation' }),
-    title: z.string().openapi({ example: 'Invalid request body' }),
-    status: z.number().int().openapi({ example: 422 }),
-    detail: z.string().openapi({ example: 'The body did not match the schema; see errors' }),
-    instance: z.string().optional().openapi({ example: '/v1/orders' }),
-    errors: z
-      .array(z.object({ path: z.string(), message: z.string() }))
-      .optional()
-      .openapi({ example: [{ path: 'items.0.quantity', message: 'Too big: expected number to be <=1000' }] }),
-    orderStatus: OrderStatusSchema.optional().openapi({
-      description: 'On `order-not-cancellable`: where the order is now.',
-    }),
-    orderId: z
-      .string()
-      .optional()
-      .openapi({
-        description:
-          'On a `503` of `POST /v1/orders` whose start got no answer in time: the order it may have created (also in ' +
-          '`Location`); read it before placing the order again.',
-      }),
-  })
-  .openapi('Problem', { description: 'RFC 9457 problem details (`application/problem+json`).' });

@@ -1,6 +1,33 @@
-/** Documented problem responses shared by the routes, each with its headers and an example body. */
-import { PROBLEM_BASE, PROBLEM_TYPES, type ProblemSlug } from '../problem.js';
-import { Problem } from '../schemas/common.js';
+/** The problem+json body schema and the documented problem responses shared by the routes (headers, examples). */
+import { z } from '@hono/zod-openapi';
+import { OrderStatusSchema } from '../common-schemas.js';
+import { PROBLEM_BASE, PROBLEM_TYPE_URIS, PROBLEM_TYPES, type ProblemSlug } from './problem.js';
+
+/** RFC 9457 problem details; `errors` lists the failing fields of a validation problem. */
+export const Problem = z
+  .object({
+    type: z.enum(PROBLEM_TYPE_URIS).openapi({ example: 'https://order-saga.dev/problems/validation' }),
+    title: z.string().openapi({ example: 'Invalid request body' }),
+    status: z.number().int().openapi({ example: 422 }),
+    detail: z.string().openapi({ example: 'The body did not match the schema; see errors' }),
+    instance: z.string().optional().openapi({ example: '/v1/orders' }),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ example: [{ path: 'items.0.quantity', message: 'Too big: expected number to be <=1000' }] }),
+    orderStatus: OrderStatusSchema.optional().openapi({
+      description: 'On `order-not-cancellable`: where the order is now.',
+    }),
+    orderId: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          'On a `503` of `POST /v1/orders` whose start got no answer in time: the order it may have created (also in ' +
+          '`Location`); read it before placing the order again.',
+      }),
+  })
+  .openapi('Problem', { description: 'RFC 9457 problem details (`application/problem+json`).' });
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed request: bad JSON, or a path, query or header parameter out of its schema',

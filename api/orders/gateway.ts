@@ -23,20 +23,20 @@ import {
   type OrderState,
   type OrderStatus,
   orderWorkflowId,
-} from '../contracts/orders.js';
-import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
-import type { Database } from '../db/client.js';
-import { type OrderRecord, readOrderRecord } from '../db/queries/orders.js';
-import { cancelOrderUpdate, getOrderQuery } from '../workflows/definitions.js';
-import type { orderSaga } from '../workflows/order-saga.js';
-import { initialOrderState } from '../workflows/order-state.js';
-import type { Caller } from './auth.js';
+} from '../../contracts/orders.js';
+import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../../contracts/search-attributes.js';
+import type { Database } from '../../db/client.js';
+import { type OrderRecord, readOrderRecord } from '../../db/queries/orders.js';
+import { cancelOrderUpdate, getOrderQuery } from '../../workflows/definitions.js';
+import type { orderSaga } from '../../workflows/order-saga.js';
+import { initialOrderState } from '../../workflows/order-state.js';
+import type { Caller } from '../middleware/auth.js';
+import { notFound, ProblemError } from '../problems/problem.js';
+import { isTemporalUnavailable, type TemporalCalls } from '../temporal/calls.js';
 import { orderIdFor, requestHash } from './idempotency.js';
 import { orderLinks } from './links.js';
-import { priceItems } from './order-pricing.js';
-import { notFound, ProblemError } from './problem.js';
-import type { CreateOrderRequest } from './schemas/orders.js';
-import { isTemporalUnavailable, type TemporalCalls } from './temporal-calls.js';
+import { priceItems } from './pricing.js';
+import type { CreateOrderRequest } from './schemas.js';
 
 /** gRPC status code NOT_FOUND. */
 const GRPC_NOT_FOUND = 5;

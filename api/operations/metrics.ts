@@ -1,7 +1,8 @@
 /** HTTP metrics (prom-client): requests and latency by method, route template and status. */
-import type { Env, Hono, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createRouter } from '../router.js';
 
 /** The API process's metrics registry, with Node.js process metrics. */
 export function createApiRegistry(): Registry {
@@ -40,11 +41,13 @@ export function httpMetrics(registry: Registry): MiddlewareHandler {
   };
 }
 
-/** Mounts `GET /metrics` in the Prometheus text format. */
-export function registerMetricsRoute<E extends Env>(app: Hono<E>, registry: Registry) {
-  app.get('/metrics', async (c) =>
+/** `GET /metrics` in the Prometheus text format (its OpenAPI entry is in api/docs/operational-routes.ts). */
+export function metricsRouter(registry: Registry) {
+  const router = createRouter();
+  router.get('/metrics', async (c) =>
     c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );
+  return router;
 }
 
 /** Name of the gauge of orders held for an operator (a compensation failed for good); alerts watch it. */

@@ -1,8 +1,8 @@
 /** Order request and response shapes, defined once in zod: they validate requests and generate the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
 import { STEP_NAMES } from '../../contracts/orders.js';
+import { CustomerId, OrderStatusSchema, Sku, safeText, Timestamp } from '../common-schemas.js';
 import { API_LIMITS } from '../limits.js';
-import { CustomerId, OrderStatusSchema, Sku, safeText, Timestamp } from './common.js';
 
 const ORDER_ID_EXAMPLE = 'ord_5f0c1a2b3c4d4e5f8a9b0c1d2e3f4a5b';
 

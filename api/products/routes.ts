@@ -3,30 +3,24 @@
  * optimistic concurrency: `If-Match` makes an update conditional on the version read, so two admins editing the same
  * product cannot silently overwrite each other (the second gets `412`).
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
-import {
-  getProduct,
-  listProducts,
-  type ProductWriteCondition,
-  type ProductWriteResult,
-  putProduct,
-} from '../../db/queries/catalog.js';
-import { type AuthConfig, type AuthVariables, requireKey } from '../auth.js';
-import { limitBody, requireJsonContentType } from '../json-body.js';
+import { getProduct, listProducts, type ProductWriteResult, putProduct } from '../../db/queries/catalog.js';
 import { API_LIMITS } from '../limits.js';
-import { notFound, ProblemError } from '../problem.js';
+import { type AuthConfig, requireKey } from '../middleware/auth.js';
+import { limitBody, requireJsonContentType } from '../middleware/json-body.js';
+import { notFound, ProblemError } from '../problems/problem.js';
+import { BODY_PROBLEMS, problemResponses, V1_PROBLEMS } from '../problems/responses.js';
+import { createRouter } from '../router.js';
+import { productEtag, writeConditionOf } from './etag.js';
 import {
   ETAG_HEADER,
   ProductList,
   ProductUpdate,
   ProductView,
   ProductWriteHeaders,
-  productEtag,
   SkuParam,
-  versionsOfIfMatch,
-} from '../schemas/products.js';
-import { BODY_PROBLEMS, problemResponses, V1_PROBLEMS } from './responses.js';
+} from './schemas.js';
 
 const listRoute = createRoute({
   method: 'get',
@@ -118,18 +112,6 @@ function putRoute(auth: AuthConfig) {
   });
 }
 
-/** The write condition a request's `If-Match` / `If-None-Match` headers ask for. */
-export function writeConditionOf(
-  ifMatch: string | undefined,
-  ifNoneMatch: string | undefined,
-): ProductWriteCondition {
-  if (ifMatch !== undefined && ifNoneMatch !== undefined) return { kind: 'never' };
-  if (ifNoneMatch !== undefined) return { kind: 'absent' };
-  if (ifMatch === undefined) return { kind: 'create' };
-  const versions = versionsOfIfMatch(ifMatch);
-  return versions === '*' ? { kind: 'exists' } : { kind: 'version', versions };
-}
-
 /** The problem for a refused write, with the current `ETag` when the product exists. */
 function refusal(sku: string, result: Extract<ProductWriteResult, { current: unknown }>) {
   const headers = result.current ? { etag: productEtag(result.current.version) } : undefined;
@@ -147,20 +129,23 @@ function refusal(sku: string, result: Extract<ProductWriteResult, { current: unk
   return new ProblemError('precondition-failed', detail, extra);
 }
 
-/** Mounts the catalog routes; PUT needs an admin key. */
-export function registerProductRoutes(
-  app: OpenAPIHono<{ Variables: AuthVariables }>,
-  db: Database,
-  auth: AuthConfig,
-) {
-  app.openapi(listRoute, async (c) => c.json({ items: await listProducts(db) }, 200));
-  app.openapi(getRoute, async (c) => {
+/** What the catalog routes need: the catalog's database and the keys (PUT needs an admin key). */
+export interface ProductsRouterDeps {
+  db: Database;
+  auth: AuthConfig;
+}
+
+/** The products resource: `GET /v1/products`, `GET /v1/products/{sku}` and the admin `PUT /v1/products/{sku}`. */
+export function productsRouter({ db, auth }: ProductsRouterDeps) {
+  const router = createRouter();
+  router.openapi(listRoute, async (c) => c.json({ items: await listProducts(db) }, 200));
+  router.openapi(getRoute, async (c) => {
     const { sku } = c.req.valid('param');
     const product = await getProduct(db, sku);
     if (!product) throw notFound(`No product with SKU ${sku}`);
     return c.json(product, 200, { etag: productEtag(product.version) });
   });
-  app.openapi(putRoute(auth), async (c) => {
+  router.openapi(putRoute(auth), async (c) => {
     const { sku } = c.req.valid('param');
     const headers = c.req.valid('header');
     const condition = writeConditionOf(headers['if-match'], headers['if-none-match']);
@@ -171,4 +156,5 @@ export function registerProductRoutes(
       ? c.json(result.product, 201, etag)
       : c.json(result.product, 200, etag);
   });
+  return router;
 }

@@ -1,9 +1,9 @@
 /** Prices an order from the catalog (never from the client) and refuses unknown SKUs before a saga starts. */
 
-import type { OrderItem } from '../contracts/orders.js';
-import type { Database } from '../db/client.js';
-import { getProductsBySku } from '../db/queries/catalog.js';
-import { ProblemError } from './problem.js';
+import type { OrderItem } from '../../contracts/orders.js';
+import type { Database } from '../../db/client.js';
+import { getProductsBySku } from '../../db/queries/catalog.js';
+import { ProblemError } from '../problems/problem.js';
 
 /** Each requested line with its catalog unit price; 422 `unknown-sku` naming every unknown line. */
 export async function priceItems(

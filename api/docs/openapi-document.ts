@@ -1,8 +1,8 @@
 /** The OpenAPI document's top level: description (limits, idempotency, errors), tags and the bearer scheme. */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Env } from 'hono';
-import { API_LIMITS } from './limits.js';
-import { PROBLEM_BASE, PROBLEM_TYPES, type ProblemSlug } from './problem.js';
+import { API_LIMITS } from '../limits.js';
+import { PROBLEM_BASE, PROBLEM_TYPES, type ProblemSlug } from '../problems/problem.js';
 
 const problemTable = (Object.keys(PROBLEM_TYPES) as ProblemSlug[])
   .map((slug) => `| ${PROBLEM_TYPES[slug].status} | \`${slug}\` | ${PROBLEM_TYPES[slug].when} |`)

@@ -1,9 +1,9 @@
 /** Liveness and readiness: readiness checks Temporal and the database, each within a short deadline. */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { Connection } from '@temporalio/client';
-import type { Env } from 'hono';
 import type { Logger } from '../../core/logger.js';
-import { Health, Readiness } from '../schemas/operations.js';
+import { createRouter } from '../router.js';
+import { Health, Readiness } from './schemas.js';
 
 /** What readiness probes and how long clients should wait when it fails. */
 export interface ReadinessDeps {
@@ -68,10 +68,11 @@ const readyz = createRoute({
   },
 });
 
-/** Mounts `/healthz` (the process is up) and `/readyz` (it can serve orders). */
-export function registerHealthRoutes<E extends Env>(app: OpenAPIHono<E>, deps: ReadinessDeps) {
-  app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
-  app.openapi(readyz, async (c) => {
+/** `/healthz` (the process is up) and `/readyz` (it can serve orders). */
+export function healthRouter(deps: ReadinessDeps) {
+  const router = createRouter();
+  router.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+  router.openapi(readyz, async (c) => {
     const [temporal, database] = await Promise.all([
       // The deadline ends the RPC itself, so probes during an outage do not pile up.
       check(() =>
@@ -93,4 +94,5 @@ export function registerHealthRoutes<E extends Env>(app: OpenAPIHono<E>, deps: R
       503,
     );
   });
+  return router;
 }

@@ -2,11 +2,11 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../../core/logger.js';
+import { requestIdOf } from '../middleware/request-context.js';
+import { isTemporalUnavailable } from '../temporal/calls.js';
 import { isDatabaseUnavailable } from './database-errors.js';
 import { type FieldError, ProblemError, problemResponse } from './problem.js';
-import { requestIdOf } from './request-context.js';
-import { isTemporalUnavailable } from './temporal-calls.js';
 
 /** Lists every failing field of a zod error with its dotted path. */
 export function fieldErrors(error: ZodError, prefix = ''): FieldError[] {

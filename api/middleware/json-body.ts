@@ -1,7 +1,7 @@
 /** Guards of routes that take a JSON body: the content type (415) and the size (413), before any parsing. */
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ProblemError } from './problem.js';
+import { ProblemError } from '../problems/problem.js';
 
 /** `application/json`, optionally with parameters such as `charset=utf-8`. */
 const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;

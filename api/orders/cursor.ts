@@ -3,8 +3,8 @@
  * an HMAC so an altered or foreign cursor is refused (400) instead of silently paging from somewhere else.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { CursorPosition } from '../db/queries/orders.js';
-import { ProblemError } from './problem.js';
+import type { CursorPosition } from '../../db/queries/orders.js';
+import { ProblemError } from '../problems/problem.js';
 
 export type { CursorPosition };
 

@@ -1,7 +1,7 @@
 /** OpenAPI entries for the routes served outside zod-openapi (metrics text, the document itself, the docs page). */
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Env } from 'hono';
-import { Problem } from '../schemas/common.js';
+import { Problem } from '../problems/responses.js';
 
 /** Documents `/metrics`, `/openapi.json`, `/docs` and its assets so the document lists every route the API serves. */
 export function documentOperationalRoutes<E extends Env>(app: OpenAPIHono<E>) {

@@ -1,8 +1,8 @@
 /** Bearer API keys: each belongs to a client app (its identity), admin keys also change the catalog; constant-time. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { ANONYMOUS_CLIENT_ID, type ClientKey } from '../core/api-keys.js';
-import { ProblemError } from './problem.js';
+import { ANONYMOUS_CLIENT_ID, type ClientKey } from '../../core/api-keys.js';
+import { ProblemError } from '../problems/problem.js';
 
 /** What a key may do: client keys place and read orders, admin keys also change the catalog. */
 export type Role = 'client' | 'admin';

@@ -3,19 +3,20 @@
  * read encrypted histories. Decoding reveals customer data, so it takes an operator key (CODEC_API_KEYS), browsers
  * may call it only from the configured UI origin, and every call is logged (who, how many payloads, never what).
  */
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import type { Env, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { CodecSettings } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { PayloadDecryptionError } from '../../core/payload-codec.js';
-import { bearerToken, digest, matches } from '../auth.js';
-import { limitBody, requireJsonContentType } from '../json-body.js';
 import { API_LIMITS } from '../limits.js';
-import { ProblemError } from '../problem.js';
-import { CodecHeaders, CodecPayloads } from '../schemas/codec.js';
-import { BODY_PROBLEMS, problemResponses } from './responses.js';
+import { bearerToken, digest, matches } from '../middleware/auth.js';
+import { limitBody, requireJsonContentType } from '../middleware/json-body.js';
+import { ProblemError } from '../problems/problem.js';
+import { BODY_PROBLEMS, problemResponses } from '../problems/responses.js';
+import { createRouter } from '../router.js';
+import { CodecHeaders, CodecPayloads } from './schemas.js';
 
 /** What the codec routes need: the process's codec and who may call it. */
 export interface CodecServerDeps {
@@ -135,14 +136,12 @@ function codecRoute(direction: 'decode' | 'encode', settings: CodecSettings) {
   });
 }
 
-/** Mounts the codec server with CORS for the UI origin; call only when `settings.access` is not `off`. */
-export function registerCodecRoutes<E extends Env>(
-  app: OpenAPIHono<E>,
-  deps: CodecServerDeps,
-  logger: Logger,
-) {
+/** The codec server (`/codec/*`) with CORS for the UI origin; mount it only when `settings.access` is not `off`. */
+export function codecRouter(deps: CodecServerDeps, logger: Logger) {
   const { codec, settings } = deps;
-  app.use(
+  // Outside `/v1`: no client key, the route middleware names the operator instead.
+  const router = createRouter<{ Variables: { operator: string } }>();
+  router.use(
     '/codec/*',
     cors({
       origin: (origin) => (settings.corsOrigins.includes(origin) ? origin : null),
@@ -155,7 +154,7 @@ export function registerCodecRoutes<E extends Env>(
     }),
   );
   if (settings.access === 'keys') {
-    app.openAPIRegistry.registerComponent('securitySchemes', 'codecKey', {
+    router.openAPIRegistry.registerComponent('securitySchemes', 'codecKey', {
       type: 'http',
       scheme: 'bearer',
       description: 'An operator key from `CODEC_API_KEYS` (decrypting reveals customer data).',
@@ -163,7 +162,7 @@ export function registerCodecRoutes<E extends Env>(
   }
   for (const direction of ['decode', 'encode'] as const) {
     const route = codecRoute(direction, settings);
-    app.openapi(route, async (c) => {
+    router.openapi(route, async (c) => {
       const { payloads } = c.req.valid('json');
       let result: Payload[];
       try {
@@ -188,4 +187,5 @@ export function registerCodecRoutes<E extends Env>(
       return c.json({ payloads: result.map(toJson) }, 200);
     });
   }
+  return router;
 }
