@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import type { DataConverter, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { type ServiceName, TASK_QUEUES } from '../contracts/services.js';
-import type { AppConfig, TemporalSettings } from './config.js';
+import { type AppConfig, ConfigurationError, type PemSource, type TemporalSettings } from './config.js';
 import type { Logger } from './logger.js';
 
 /** Adapts pino to the Temporal SDK's logger so SDK, workflow and activity logs share one JSON stream. */
@@ -56,17 +56,20 @@ export interface TemporalConnectionOptions {
   apiKey?: string;
 }
 
-function readPem(file: string, variable: string): Buffer {
+/** PEM bytes from a file (read now) or from the variable itself; an unreadable file is a configuration error. */
+function readPem(source: PemSource): Buffer {
+  if ('data' in source) return Buffer.from(source.data);
   try {
-    return readFileSync(file);
+    return readFileSync(source.path);
   } catch (err) {
-    throw new Error(
-      `${variable}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigurationError([
+      { variable: source.variable, message: `cannot read ${source.path}: ${reason}` },
+    ]);
   }
 }
 
-/** The one place connection options are built from configuration: address, TLS files (read now), API key. */
+/** The one place connection options are built from configuration: address, TLS material, API key. */
 export function temporalConnectionOptions(
   temporal: Pick<TemporalSettings, 'address' | 'tls' | 'apiKey'>,
 ): TemporalConnectionOptions {
@@ -77,14 +80,9 @@ export function temporalConnectionOptions(
       ? {
           tls: {
             ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
-            ...(tls.caFile ? { serverRootCACertificate: readPem(tls.caFile, 'TEMPORAL_TLS_CA') } : {}),
-            ...(tls.certFile && tls.keyFile
-              ? {
-                  clientCertPair: {
-                    crt: readPem(tls.certFile, 'TEMPORAL_TLS_CERT'),
-                    key: readPem(tls.keyFile, 'TEMPORAL_TLS_KEY'),
-                  },
-                }
+            ...(tls.serverCaCert ? { serverRootCACertificate: readPem(tls.serverCaCert) } : {}),
+            ...(tls.clientCert && tls.clientKey
+              ? { clientCertPair: { crt: readPem(tls.clientCert), key: readPem(tls.clientKey) } }
               : {}),
           },
         }

@@ -2,7 +2,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { ListenAddress } from '../core/observability-config.js';
+import type { ListenAddress } from '../core/config.js';
 
 /** The answer of a readiness check: ready only when every check is `ok`. */
 export interface Readiness {

@@ -1,27 +1,30 @@
-/** Worker process entry: `worker --service payments` (one or several, or `all`), with /metrics, /healthz, /readyz. */
+/**
+ * Worker process entry: `worker --service payments` (one or several, or `all`; default WORKER_SERVICES), with
+ * /metrics, /healthz, /readyz. Everything else comes from core/config.ts.
+ */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
-import { loadObservabilityConfig } from '../core/observability-config.js';
 import { openDatabase } from '../db/client.js';
-import { startWorkerHttpServer, workerReadiness } from './health-server.js';
-import { createProcessRegistry } from './metrics.js';
-import { parseServiceList } from './registry.js';
-import { startWorkers, type WorkerHost } from './worker-host.js';
+import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: {
-      service: { type: 'string', short: 's', default: process.env.WORKER_SERVICES ?? 'all' },
-      'workflow-bundle': { type: 'string', default: process.env.WORKFLOW_BUNDLE_PATH },
-    },
+    options: { service: { type: 'string', short: 's' }, 'workflow-bundle': { type: 'string' } },
   });
-  const config = loadConfig();
-  const services = parseServiceList(values.service ?? 'all');
-  const observability = loadObservabilityConfig(services);
+  // The flags stand for their variables (containers run `worker --service payments`), so one parse checks both.
+  const config = loadConfig(
+    {
+      ...process.env,
+      ...(values.service !== undefined ? { WORKER_SERVICES: values.service } : {}),
+      ...(values['workflow-bundle'] !== undefined ? { WORKFLOW_BUNDLE_PATH: values['workflow-bundle'] } : {}),
+    },
+    { role: 'worker' },
+  );
+  const { services, workflowBundlePath } = config.worker;
   const logger = createLogger(`worker:${services.join('+')}`, config.logLevel);
-  // Before anything opens: production without payload keys stops here.
+  // Production without payload keys stopped in loadConfig; development may generate its key file here.
   const { dataConverter } = loadPayloadProtection(config, logger);
   if (!config.database.url && services.length < 4) {
     logger.warn(
@@ -29,35 +32,22 @@ async function main(): Promise<void> {
     );
   }
   const database = await openDatabase(config.database);
-  const registry = createProcessRegistry();
-  // Listening first: a taken port fails the start before any task is polled; not ready until the workers run.
-  let host: WorkerHost | undefined;
-  const http = await startWorkerHttpServer({
-    ...observability.workerHttp,
-    registry,
-    readiness: () =>
-      workerReadiness(host?.states() ?? Object.fromEntries(services.map((s) => [s, 'STARTING'])), () =>
-        database.ping(),
-      ),
-  });
-  logger.info({ url: http.url, endpoints: ['/metrics', '/healthz', '/readyz'] }, 'worker http server');
+  let running: WorkerProcess;
   try {
-    host = await startWorkers({
+    running = await startWorkerProcess({
       services,
       config,
       logger,
-      db: database.db,
+      database,
       dataConverter,
-      registry,
-      temporalMetrics: observability.temporalMetrics,
-      ...(values['workflow-bundle'] ? { workflowBundlePath: values['workflow-bundle'] } : {}),
+      http: config.worker.http,
+      temporalMetrics: config.worker.temporalMetrics,
+      ...(workflowBundlePath ? { workflowBundlePath } : {}),
     });
   } catch (err) {
-    await http.close();
     await database.close();
     throw err;
   }
-  const running = host;
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: draining in-flight tasks');
     void running.shutdown();
@@ -67,7 +57,6 @@ async function main(): Promise<void> {
   try {
     await running.done;
   } finally {
-    await http.close();
     await database.close();
   }
   logger.info('workers stopped');

@@ -62,14 +62,14 @@ export function createServiceWorker(
     ...workflowSource,
     identity: `${definition.service}@${process.pid}/${config.versioning.buildId}`,
     workerDeploymentOptions: deploymentOptions(definition, config),
-    shutdownGraceTime: `${config.shutdownGraceSeconds} seconds`,
-    ...workerTuningOptions(config.workerTuning),
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds} seconds`,
+    ...workerTuningOptions(config.worker.tuning),
     ...overrides,
   });
 }
 
 /** Worker options for the configured slot, cache and poller limits; only what is set (the rest: SDK defaults). */
-export function workerTuningOptions(tuning: AppConfig['workerTuning']): Partial<WorkerOptions> {
+export function workerTuningOptions(tuning: AppConfig['worker']['tuning']): Partial<WorkerOptions> {
   const options: Partial<WorkerOptions> = {
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivities,

@@ -1,0 +1,256 @@
+/** The configuration's sections, built from a parsed and checked environment (./schema.ts, ./checks.ts). */
+import type { ServiceName } from '../../contracts/services.js';
+import type { ClientKey, ConfiguredKey } from '../api-keys.js';
+import { defaultBuildId } from '../build-id.js';
+import type { PayloadKey } from '../payload-codec.js';
+import type { ParsedEnv } from './schema.js';
+
+/** PEM from a file (read when connecting) or given inline; `variable` names its source in errors. */
+export type PemSource = { variable: string; path: string } | { variable: string; data: string };
+
+/** TLS material and server name for the Temporal connection; an empty object is TLS with the system's CAs. */
+export interface TemporalTlsSettings {
+  serverCaCert?: PemSource;
+  clientCert?: PemSource;
+  clientKey?: PemSource;
+  serverName?: string;
+}
+
+/** Where Temporal is and how to reach it securely. */
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  external: boolean;
+  uiPort: number;
+  /** Null: plaintext gRPC (the local dev server). */
+  tls: TemporalTlsSettings | null;
+  apiKey: string | undefined;
+}
+
+/** TLS to Postgres; undefined keeps whatever the URL says (`?sslmode=`). */
+export interface DatabaseSslSettings {
+  mode: 'disable' | 'require' | 'verify-full';
+  caFile?: string;
+}
+
+/** Payload encryption: on or off, the configured keys (empty: dev key file) and which one encrypts. */
+export interface PayloadSettings {
+  encryption: boolean;
+  keys: PayloadKey[];
+  encryptionKeyId: string | undefined;
+  keyFile: string;
+}
+
+/** Who may call the codec server: key holders, anyone (dev mode without auth), or nobody (not mounted). */
+export interface CodecSettings {
+  access: 'keys' | 'open' | 'off';
+  apiKeys: string[];
+  corsOrigins: string[];
+}
+
+/** Settings only the API process uses (`createApp` takes a partial override of them in tests). */
+export interface ApiSettings {
+  temporalTimeoutMs: number;
+  retryAfterSeconds: number;
+  cursorSecret: string;
+  maxInFlight: number;
+  /** Whether `/readyz` shows why a dependency failed; off in production (addresses of internal services). */
+  exposeErrorDetails: boolean;
+}
+
+/** A host and port to listen on. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Slot and cache limits for every worker of the process; undefined keeps the SDK's default. */
+export interface WorkerTuning {
+  maxConcurrentActivities?: number;
+  maxConcurrentLocalActivities?: number;
+  maxConcurrentWorkflowTasks?: number;
+  maxCachedWorkflows?: number;
+  maxTaskPolls?: number;
+}
+
+/** What a worker process runs and where it serves its metrics. */
+export interface WorkerSettings {
+  services: ServiceName[];
+  /** Prebuilt workflow bundle; undefined bundles the workflows at start. */
+  workflowBundlePath: string | undefined;
+  shutdownGraceSeconds: number;
+  tuning: WorkerTuning;
+  /** The worker's own HTTP server (/metrics, /healthz, /readyz). */
+  http: ListenAddress;
+  /** The Temporal SDK's Prometheus exporter; null when turned off (port 0). */
+  temporalMetrics: ListenAddress | null;
+}
+
+/** The whole configuration of a process, one section per concern. */
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  logLevel: ParsedEnv['LOG_LEVEL'];
+  http: ListenAddress;
+  api: ApiSettings;
+  /** Configured keys; `enabled` is false only when neither variable has a key (dev mode). */
+  auth: { apiKeys: ClientKey[]; adminKeys: ClientKey[]; enabled: boolean };
+  temporal: TemporalSettings;
+  database: {
+    url: string | undefined;
+    pgliteDir: string;
+    poolSize: number;
+    ssl: DatabaseSslSettings | undefined;
+  };
+  payloads: PayloadSettings;
+  codec: CodecSettings;
+  worker: WorkerSettings;
+  versioning: { enabled: boolean; deploymentPrefix: string; buildId: string };
+  faults: { rate: number; afterRate: number; latencyMs: number };
+}
+
+/** Default worker HTTP port of a process running exactly one service. */
+export const WORKER_HTTP_PORTS: Record<ServiceName, number> = {
+  orders: 9091,
+  inventory: 9092,
+  payments: 9093,
+  shipping: 9094,
+};
+/** Default worker HTTP port of a process running several services. */
+export const SHARED_WORKER_HTTP_PORT = 9095;
+
+/** Default Temporal SDK metrics port of a process running exactly one service. */
+export const TEMPORAL_METRICS_PORTS: Record<ServiceName, number> = {
+  orders: 9465,
+  inventory: 9466,
+  payments: 9467,
+  shipping: 9468,
+};
+/** Default Temporal SDK metrics port of a process running several services (`npm start` runs all four). */
+export const SHARED_TEMPORAL_METRICS_PORT = 9464;
+
+/** `host:port` for an address, with IPv6 hosts in brackets. */
+export function formatAddress({ host, port }: ListenAddress): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Builds the sections; the environment has passed ./checks.ts, so the sections need not re-check it. */
+export function buildConfig(e: ParsedEnv): AppConfig {
+  const production = e.NODE_ENV === 'production';
+  const authEnabled = e.API_KEYS.length > 0 || e.ADMIN_API_KEYS.length > 0;
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    http: { host: e.HOST, port: e.PORT },
+    api: {
+      temporalTimeoutMs: e.API_TEMPORAL_TIMEOUT_MS,
+      retryAfterSeconds: e.API_RETRY_AFTER_SECONDS,
+      cursorSecret: e.API_CURSOR_SECRET,
+      maxInFlight: e.API_MAX_IN_FLIGHT,
+      exposeErrorDetails: !production,
+    },
+    auth: {
+      apiKeys: e.API_KEYS.map(clientKey),
+      adminKeys: e.ADMIN_API_KEYS.map(clientKey),
+      enabled: authEnabled,
+    },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+      namespace: e.TEMPORAL_NAMESPACE,
+      external: e.TEMPORAL_ADDRESS !== undefined,
+      uiPort: e.TEMPORAL_UI_PORT,
+      tls: temporalTls(e),
+      apiKey: e.TEMPORAL_API_KEY,
+    },
+    database: {
+      url: e.DATABASE_URL,
+      pgliteDir: e.PGLITE_DIR,
+      poolSize: e.DATABASE_POOL_SIZE,
+      ssl:
+        e.DATABASE_SSL || e.DATABASE_SSL_CA
+          ? {
+              mode: e.DATABASE_SSL ?? 'verify-full',
+              ...(e.DATABASE_SSL_CA ? { caFile: e.DATABASE_SSL_CA } : {}),
+            }
+          : undefined,
+    },
+    payloads: {
+      encryption: e.PAYLOAD_ENCRYPTION === 'true',
+      keys: e.PAYLOAD_KEYS,
+      encryptionKeyId: e.PAYLOAD_ENCRYPTION_KEY_ID,
+      keyFile: e.PAYLOAD_KEY_FILE,
+    },
+    codec: {
+      // Without operator keys the codec is open only where everything is (dev mode, auth off).
+      access: e.CODEC_API_KEYS.length > 0 ? 'keys' : !production && !authEnabled ? 'open' : 'off',
+      apiKeys: e.CODEC_API_KEYS,
+      corsOrigins:
+        e.CODEC_CORS_ORIGIN.length > 0
+          ? e.CODEC_CORS_ORIGIN
+          : production
+            ? []
+            : [`http://127.0.0.1:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],
+    },
+    worker: workerSettings(e),
+    versioning: {
+      enabled: e.WORKER_VERSIONING ? e.WORKER_VERSIONING === 'true' : production,
+      deploymentPrefix: e.WORKER_DEPLOYMENT_PREFIX,
+      buildId: e.WORKER_BUILD_ID ?? defaultBuildId(),
+    },
+    faults: { rate: e.FAULT_RATE, afterRate: e.FAULT_AFTER_RATE, latencyMs: e.FAULT_LATENCY_MS },
+  };
+}
+
+const clientKey = ({ clientId, key }: ConfiguredKey): ClientKey => ({ clientId, key });
+
+/** Ports default per service when the process runs one, so the four worker processes fit on one machine. */
+function workerSettings(e: ParsedEnv): WorkerSettings {
+  const services = e.WORKER_SERVICES;
+  const only = services.length === 1 ? services[0] : undefined;
+  const sdkPort =
+    e.TEMPORAL_METRICS_PORT ?? (only ? TEMPORAL_METRICS_PORTS[only] : SHARED_TEMPORAL_METRICS_PORT);
+  return {
+    services,
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    tuning: {
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxTaskPolls: e.WORKER_MAX_TASK_POLLS,
+    },
+    http: {
+      host: e.WORKER_HTTP_HOST,
+      port: e.WORKER_HTTP_PORT ?? (only ? WORKER_HTTP_PORTS[only] : SHARED_WORKER_HTTP_PORT),
+    },
+    temporalMetrics: sdkPort === 0 ? null : { host: e.TEMPORAL_METRICS_HOST, port: sdkPort },
+  };
+}
+
+/** A PEM setting from its `_PATH` or `_DATA` variable (./checks.ts refuses both at once). */
+function pem(e: ParsedEnv, name: 'SERVER_CA_CERT' | 'CLIENT_CERT' | 'CLIENT_KEY'): PemSource | undefined {
+  const pathVariable = `TEMPORAL_TLS_${name}_PATH` as const;
+  const dataVariable = `TEMPORAL_TLS_${name}_DATA` as const;
+  const file = e[pathVariable];
+  const data = e[dataVariable];
+  if (file) return { variable: pathVariable, path: file };
+  if (data) return { variable: dataVariable, data };
+  return undefined;
+}
+
+/** TLS is on when asked for or implied by a CA, a client certificate, a server name or an API key. */
+function temporalTls(e: ParsedEnv): TemporalTlsSettings | null {
+  const serverCaCert = pem(e, 'SERVER_CA_CERT');
+  const clientCert = pem(e, 'CLIENT_CERT');
+  const clientKey = pem(e, 'CLIENT_KEY');
+  const implied = Boolean(
+    serverCaCert || clientCert || clientKey || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY,
+  );
+  if (e.TEMPORAL_TLS === false || (e.TEMPORAL_TLS === undefined && !implied)) return null;
+  return {
+    ...(serverCaCert ? { serverCaCert } : {}),
+    ...(clientCert ? { clientCert } : {}),
+    ...(clientKey ? { clientKey } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+}
