@@ -1,23 +1,17 @@
 /** `npm start`: the whole system in one process tree — Temporal dev server, database, all workers and the API. */
 import path from 'node:path';
-import { serve } from '@hono/node-server';
-import { createConfiguredApp } from '../api/configured-app.js';
-import { codecServerFor, describeCodecServer } from '../api/routes/codec.js';
-import { loadApiSettings } from '../api/settings.js';
-import { SERVICE_NAMES } from '../contracts/services.js';
+import { codecServerFor, describeCodecServer } from '../api/codec/routes.js';
 import { describeClients } from '../core/api-keys.js';
-import { loadConfig, PROJECT_ROOT } from '../core/config.js';
+import { formatAddress, loadConfig, PROJECT_ROOT } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
-import { formatAddress, loadObservabilityConfig } from '../core/observability-config.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { seedCatalog } from '../db/seed.js';
 import { type DevServer, startDevServer } from '../harness/dev-server.js';
-// @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from '../harness/temporal-tools.mjs';
+import { startSystem } from '../harness/system.js';
+import { requireTemporalCli } from '../harness/temporal-tools.mjs';
 import { createProcessRegistry } from '../workers/metrics.js';
-import { startWorkers } from '../workers/worker-host.js';
 
 /** Set once cleanups exist, so a failure at any later point still stops what was started. */
 let fail: (err: unknown) => void = (err) => {
@@ -59,11 +53,9 @@ async function main(): Promise<void> {
 
   let devServer: DevServer | undefined;
   if (!config.temporal.external) {
-    const tools = ensureTemporalTools({ log: (line: string) => logger.info(line) }) as { cli: string | null };
-    if (!tools.cli) throw new Error('Temporal CLI unavailable: install Python 3 or set TEMPORAL_CLI_PATH');
     const [host = '127.0.0.1', port = '7233'] = config.temporal.address.split(':');
     devServer = await startDevServer({
-      cli: tools.cli,
+      cli: requireTemporalCli({ log: (line) => logger.info(line) }),
       host,
       port: Number(port),
       uiPort: config.temporal.uiPort,
@@ -82,43 +74,26 @@ async function main(): Promise<void> {
   await seedCatalog(database.db);
   logger.info({ driver: database.driver }, 'database migrated and seeded');
 
-  // One registry for the whole process: the API's /metrics shows HTTP, saga and Node.js metrics together.
-  const registry = createProcessRegistry();
-  const { temporalMetrics } = loadObservabilityConfig(SERVICE_NAMES);
-  const workers = await startWorkers({
-    services: [...SERVICE_NAMES],
-    config,
-    logger,
-    db: database.db,
-    dataConverter: protection.dataConverter,
-    registry,
-    temporalMetrics,
-  });
-  cleanups.push(() => workers.shutdown());
-  workers.done.catch((err) => {
-    logger.error({ err }, 'a worker failed');
-    void shutdown('worker-failure', 1);
-  });
-
-  // Assembled exactly as the API process builds it in production (api/server.ts): a lazy Temporal client with
-  // deadlines, the same settings and codec server, so an outage of Temporal behaves here as it does there.
-  const { app, temporal } = createConfiguredApp({
+  // The system as tests run it in process (harness/system.ts), built with the assembly functions of the API and
+  // worker processes: a lazy Temporal client with deadlines, the same settings and codec server, so an outage of
+  // Temporal behaves here as it does in production. One registry: the API's /metrics shows HTTP, saga and Node.js
+  // metrics together.
+  const { temporalMetrics } = config.worker;
+  const system = await startSystem({
     config,
     protection,
     database,
-    logger: logger.child({ service: 'api' }),
-    settings: loadApiSettings(),
-    registry,
+    logger,
+    apiListen: config.http,
+    workerLayout: 'shared',
+    registry: createProcessRegistry(),
+    temporalMetrics,
   });
-  cleanups.push(() => temporal.close());
-  const server = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', (err) =>
-      reject(new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${err.message}`)),
-    );
+  cleanups.push(() => system.stop());
+  system.workerFailure.catch((err) => {
+    logger.error({ err }, 'a worker failed');
+    void shutdown('worker-failure', 1);
   });
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const ui = devServer?.uiUrl ?? `(external Temporal at ${config.temporal.address})`;
   const banner = [

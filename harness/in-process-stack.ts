@@ -1,25 +1,20 @@
 /** A whole running system for end-to-end tests: dev server, real database, all workers and the API over HTTP. */
 
-import { serve } from '@hono/node-server';
 import { type Client, Connection } from '@temporalio/client';
 import type { DestinationStream } from 'pino';
-import { createConfiguredApp } from '../api/configured-app.js';
-import type { ApiSettings } from '../api/settings.js';
-import { SERVICE_NAMES, type ServiceName } from '../contracts/services.js';
-import { type AppConfig, loadConfig } from '../core/config.js';
+import type { ServiceName } from '../contracts/services.js';
+import { type ApiSettings, type AppConfig, loadConfig } from '../core/config.js';
 import { loadPayloadProtection, type PayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { createTemporalClient, temporalConnectionOptions } from '../core/temporal.js';
 import type { DatabaseDriver } from '../db/client.js';
 import { seedCatalog } from '../db/seed.js';
-import { startWorkers, type WorkerHost } from '../workers/worker-host.js';
+import { createProcessRegistry } from '../workers/metrics.js';
 import { type DevServer, startDevServer } from './dev-server.js';
-/** A port nobody listens on right now (re-exported for tests that import it from here). */
 import { freePort } from './free-port.js';
+import { startSystem } from './system.js';
 import { testPayloadEnv } from './test-payload-keys.js';
 import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from './throwaway-database.js';
-
-export { freePort };
 
 export interface TestStack {
   baseUrl: string;
@@ -40,6 +35,9 @@ export interface TestStack {
   stopWorker(service: ServiceName): Promise<void>;
   /** Starts that service's worker again. */
   startWorker(service: ServiceName): Promise<void>;
+  /** With `workerEndpoints`: the workers' own HTTP server and the SDK's Prometheus exporter. */
+  workerHttpUrl: string | undefined;
+  sdkMetricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -57,6 +55,15 @@ export interface TestStackOptions {
   encryption?: boolean;
   /** Where the stack's logs go (all of them: API, workers, SDK); stdout when omitted. */
   logDestination?: DestinationStream;
+  /** The API's port (default: a free one), for callers that must know it before the dev server starts. */
+  apiPort?: number;
+  /** The dev server's Web UI on `port` (headless when unset), decoding through `codecEndpoint` (the API's /codec). */
+  temporalUi?: { port: number; codecEndpoint?: string };
+  /**
+   * As `npm start` and a worker pod run it: all services in one worker host with its own HTTP server and the SDK's
+   * Prometheus exporter, one metrics registry shared with the API. Default: one host per service (stopWorker).
+   */
+  workerEndpoints?: boolean;
 }
 
 /** Starts everything in this process on free ports; `stop()` tears it down in reverse. */
@@ -67,6 +74,9 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
       cli: options.temporalCli,
       port: temporalPort,
       ...(options.temporalDbFile ? { dbFile: options.temporalDbFile } : {}),
+      ...(options.temporalUi
+        ? { uiPort: options.temporalUi.port, uiCodecEndpoint: options.temporalUi.codecEndpoint }
+        : {}),
     });
   let devServer = await startTemporalServer();
   const database = await createTestDatabase(options.driver ?? (TEST_POSTGRES_URL ? 'postgres' : 'pglite'));
@@ -80,51 +90,38 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   });
   const logger = createLogger('test-stack', config.logLevel, options.logDestination);
   const protection = loadPayloadProtection(config, logger);
-  // One host per service, so a test can stop one service's worker while the others go on.
-  const startWorker = (service: ServiceName) =>
-    startWorkers({
-      services: [service],
-      config,
-      logger,
-      db: database.db,
-      dataConverter: protection.dataConverter,
-      workflowBundlePath: options.workflowBundlePath,
-    });
-  const workers = new Map<ServiceName, WorkerHost>();
-  for (const service of SERVICE_NAMES) workers.set(service, await startWorker(service));
+  const sdkPort = options.workerEndpoints ? await freePort() : undefined;
+  const system = await startSystem({
+    config,
+    protection,
+    database,
+    logger,
+    apiListen: { host: '127.0.0.1', port: options.apiPort ?? (await freePort()) },
+    workflowBundlePath: options.workflowBundlePath,
+    ...(options.apiSettings ? { apiSettings: options.apiSettings } : {}),
+    ...(sdkPort
+      ? {
+          workerLayout: 'shared' as const,
+          registry: createProcessRegistry(),
+          workerHttp: { host: '127.0.0.1', port: 0 },
+          temporalMetrics: { host: '127.0.0.1', port: sdkPort },
+        }
+      : { workerLayout: 'per-service' as const }),
+  });
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = createTemporalClient(connection, config, protection.dataConverter);
-  const port = await freePort();
-
-  // The API gets its own lazily-connecting client, as in production (api/server.ts).
-  const startApi = () => {
-    const { app, temporal } = createConfiguredApp({
-      config,
-      protection,
-      database,
-      logger,
-      ...(options.apiSettings ? { settings: options.apiSettings } : {}),
-    });
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
-    return {
-      async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await temporal.close();
-      },
-    };
-  };
-  let api = startApi();
   const stack: TestStack = {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: system.apiUrl,
     client,
     config,
     protection,
     database,
     devServer,
-    async restartApi() {
-      await api.close();
-      api = startApi();
-    },
+    workerHttpUrl: system.workerHttpUrl,
+    sdkMetricsUrl: sdkPort ? `http://127.0.0.1:${sdkPort}/metrics` : undefined,
+    restartApi: () => system.restartApi(),
+    stopWorker: (service) => system.stopWorker(service),
+    startWorker: (service) => system.startWorker(service),
     async stopTemporal() {
       await devServer.stop();
     },
@@ -132,16 +129,8 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
       devServer = await startTemporalServer();
       stack.devServer = devServer;
     },
-    async stopWorker(service) {
-      await workers.get(service)?.shutdown();
-      workers.delete(service);
-    },
-    async startWorker(service) {
-      if (!workers.has(service)) workers.set(service, await startWorker(service));
-    },
     async stop() {
-      await api.close();
-      await Promise.all([...workers.values()].map((host) => host.shutdown()));
+      await system.stop();
       await connection.close();
       await database.close();
       await devServer.stop();

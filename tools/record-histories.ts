@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import {
   ORDERS_QUEUE,
@@ -18,20 +18,12 @@ import {
   type StepName,
 } from '../contracts/orders.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
-import { SERVICE_NAMES } from '../contracts/services.js';
-import { loadConfig, PROJECT_ROOT } from '../core/config.js';
-import { loadPayloadProtection } from '../core/data-converter.js';
-import { createLogger } from '../core/logger.js';
-import { createTemporalClient } from '../core/temporal.js';
-import { type Database, openDatabase } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
+import { PROJECT_ROOT } from '../core/config.js';
+import type { Database } from '../db/client.js';
 import { reservations } from '../db/schema/inventory.js';
-import { SEED_PRODUCTS, seedCatalog } from '../db/seed.js';
-import { startDevServer } from '../harness/dev-server.js';
-import { freePort } from '../harness/free-port.js';
-// @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from '../harness/temporal-tools.mjs';
-import { startWorkers } from '../workers/worker-host.js';
+import { SEED_PRODUCTS } from '../db/seed.js';
+import { startTestStack } from '../harness/in-process-stack.js';
+import { requireTemporalCli } from '../harness/temporal-tools.mjs';
 import { writeWorkflowBundle } from '../workers/workflow-bundle.js';
 import {
   cancelOrderUpdate,
@@ -148,36 +140,20 @@ function orderInputFor(scenario: Scenario): OrderInput {
 }
 
 async function main(): Promise<void> {
-  const tools = ensureTemporalTools() as { cli: string | null };
-  if (!tools.cli) throw new Error('Temporal CLI unavailable');
+  const temporalCli = requireTemporalCli();
   const bundlePath = path.join(mkdtempSync(path.join(os.tmpdir(), 'record-')), 'workflows.js');
   await writeWorkflowBundle(bundlePath, { quiet: true });
-
-  const devServer = await startDevServer({ cli: tools.cli, port: await freePort() });
-  const database = await openDatabase({ pgliteDir: 'memory://' });
-  await migrateDatabase(database);
-  await seedCatalog(database.db);
-  const config = loadConfig({
-    TEMPORAL_ADDRESS: devServer.address,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-    FAULT_LATENCY_MS: String(STEP_LATENCY_MS),
+  // The system as tests run it (harness/in-process-stack.ts), on an in-memory PGlite.
+  const stack = await startTestStack({
+    temporalCli,
+    workflowBundlePath: bundlePath,
+    driver: 'pglite',
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', FAULT_LATENCY_MS: String(STEP_LATENCY_MS) },
     // The committed histories are fixtures with made-up customers: kept in clear so they replay without secrets
     // and diff readably. The replay gate still runs them through the encrypting converter (pass-through).
-    PAYLOAD_ENCRYPTION: 'false',
+    encryption: false,
   });
-  const logger = createLogger('record-histories', config.logLevel);
-  const { dataConverter } = loadPayloadProtection(config);
-  const services = [...SERVICE_NAMES];
-  const workers = await startWorkers({
-    services,
-    config,
-    logger,
-    db: database.db,
-    dataConverter,
-    workflowBundlePath: bundlePath,
-  });
-  const connection = await Connection.connect({ address: devServer.address });
-  const client = createTemporalClient(connection, config, dataConverter);
+  const { client, database } = stack;
   mkdirSync(SET_DIR, { recursive: true });
   try {
     for (const scenario of SCENARIOS) {
@@ -203,10 +179,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await workers.shutdown();
-    await connection.close();
-    await database.close();
-    await devServer.stop();
+    await stack.stop();
   }
 }
 

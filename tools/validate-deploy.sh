@@ -34,7 +34,7 @@ step "docker-compose.yml: Compose Specification schema (check-jsonschema vendor.
 check "$BIN/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 check "$BIN/python" tools/validate-deploy.py compose docker-compose.yml
 
-# promtool from Debian's `prometheus` package (the package `npm run observability:check` installs), unpacked into
+# promtool from Debian's `prometheus` package (the package `npm run operator:test` installs), unpacked into
 # .tools/prometheus (that binary only) rather than installed, so no Prometheus service comes with it. Empty if it cannot be had
 # (no apt, no network): then only the structure checks below run.
 find_promtool() {

@@ -2,8 +2,11 @@
  * Against a real stack: a known mix of orders moves the metrics on /metrics by exactly that mix, the workers'
  * HTTP server and the SDK exporter answer, and the workers' log lines carry the ids operators search by.
  */
+
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { compareSeries, parseExposition, type Sample } from '../operator/compare.js';
+import { startTestStack, type TestStack } from '../../harness/in-process-stack.js';
+import { parseExposition, type Sample } from '../../harness/prometheus-text.js';
+import { compareSeries } from '../operator/compare.js';
 import {
   assertMixOutcomes,
   EXPECTED_HTTP_SERIES,
@@ -11,15 +14,20 @@ import {
   type MixResult,
   placeOrderMix,
 } from '../operator/mix.js';
-import { type ObservedStack, startObservedStack } from './observed-stack.js';
 
-let stack: ObservedStack;
+let stack: TestStack;
+/** Every JSON line the stack logged (SDK, workflow, activity and API lines). */
+const logLines: string[] = [];
 let mix: MixResult[];
 
 beforeAll(async () => {
-  stack = await startObservedStack({
+  // As npm start runs it: one registry for the workers and the API, the workers' own server, the SDK's exporter.
+  stack = await startTestStack({
     temporalCli: inject('temporalCli'),
     workflowBundlePath: inject('workflowBundlePath'),
+    workerEndpoints: true,
+    env: { LOG_LEVEL: 'info' },
+    logDestination: { write: (line: string) => logLines.push(line) },
   });
   mix = await placeOrderMix(stack.baseUrl, stack.client);
 });
@@ -60,7 +68,7 @@ describe('metrics after a known mix of orders', () => {
   });
 
   it("exports the Temporal SDK's worker metrics in Prometheus format", async () => {
-    const samples = await scrape(stack.sdkMetricsUrl);
+    const samples = await scrape(stack.sdkMetricsUrl ?? '');
     const value = (name: string, labels: Record<string, string>) =>
       samples
         .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
@@ -83,7 +91,7 @@ describe('metrics after a known mix of orders', () => {
 });
 
 describe('worker logs', () => {
-  const lines = () => stack.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
 
   it('every activity and workflow line carries service, orderId and workflowId', () => {
     const fromOrders = lines().filter((l) => l.sdkComponent === 'activity' || l.sdkComponent === 'workflow');
@@ -110,8 +118,8 @@ describe('worker logs', () => {
   });
 
   it('one service field per line, and no payment token, address or task token anywhere', () => {
-    const text = stack.logLines.join('');
-    for (const line of stack.logLines) expect(line.match(/"service":/g)).toHaveLength(1);
+    const text = logLines.join('');
+    for (const line of logLines) expect(line.match(/"service":/g)).toHaveLength(1);
     expect(text).not.toMatch(/tok_(ok|declined|flaky|refund_flaky)/);
     expect(text).not.toContain('Analytical St');
     expect(text).not.toContain('taskToken');

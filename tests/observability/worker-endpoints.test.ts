@@ -1,7 +1,7 @@
 /** The worker process's HTTP server and its settings, without a Temporal server: readiness, metrics, ports. */
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { loadObservabilityConfig } from '../../core/observability-config.js';
+import { loadConfig } from '../../core/config.js';
 import { startWorkerHttpServer, workerReadiness } from '../../workers/health-server.js';
 
 const down = async () => {
@@ -78,26 +78,43 @@ describe('worker HTTP server', () => {
   });
 });
 
-describe('observability settings', () => {
+describe('observability settings (config.worker)', () => {
+  const listen = (env: Record<string, string>) => {
+    const { http, temporalMetrics } = loadConfig(env).worker;
+    return { http, temporalMetrics };
+  };
+
   it('gives each single-service process its own ports, several services the shared ones', () => {
-    expect(loadObservabilityConfig(['payments'], {})).toEqual({
-      workerHttp: { host: '127.0.0.1', port: 9093 },
+    expect(listen({ WORKER_SERVICES: 'payments' })).toEqual({
+      http: { host: '127.0.0.1', port: 9093 },
       temporalMetrics: { host: '127.0.0.1', port: 9467 },
     });
-    expect(loadObservabilityConfig(['orders', 'inventory', 'payments', 'shipping'], {})).toEqual({
-      workerHttp: { host: '127.0.0.1', port: 9095 },
-      temporalMetrics: { host: '127.0.0.1', port: 9464 },
-    });
+    expect(listen({ WORKER_SERVICES: 'shipping' }).http.port).toBe(9094);
+    const several: Array<Record<string, string>> = [
+      {},
+      { WORKER_SERVICES: 'all' },
+      { WORKER_SERVICES: 'orders,payments' },
+    ];
+    for (const services of several) {
+      expect(listen(services)).toEqual({
+        http: { host: '127.0.0.1', port: 9095 },
+        temporalMetrics: { host: '127.0.0.1', port: 9464 },
+      });
+    }
   });
 
   it('takes ports and hosts from the environment; SDK port 0 turns the exporter off', () => {
-    const env = { WORKER_HTTP_HOST: '0.0.0.0', WORKER_HTTP_PORT: '0', TEMPORAL_METRICS_PORT: '0' };
-    expect(loadObservabilityConfig(['orders'], env)).toEqual({
-      workerHttp: { host: '0.0.0.0', port: 0 },
-      temporalMetrics: null,
+    const env = {
+      WORKER_SERVICES: 'orders',
+      WORKER_HTTP_HOST: '0.0.0.0',
+      WORKER_HTTP_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
+    };
+    expect(listen(env)).toEqual({ http: { host: '0.0.0.0', port: 0 }, temporalMetrics: null });
+    expect(listen({ TEMPORAL_METRICS_HOST: '::', TEMPORAL_METRICS_PORT: '9999' }).temporalMetrics).toEqual({
+      host: '::',
+      port: 9999,
     });
-    expect(() => loadObservabilityConfig(['orders'], { WORKER_HTTP_PORT: 'http' })).toThrow(
-      /WORKER_HTTP_PORT/,
-    );
+    expect(() => listen({ WORKER_HTTP_PORT: 'http' })).toThrow(/\n {2}WORKER_HTTP_PORT: /);
   });
 });

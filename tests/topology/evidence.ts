@@ -32,7 +32,7 @@ export async function chargedBy(
   orderIds: readonly string[],
   workers: readonly WorkerProcess[],
 ): Promise<Record<string, number>> {
-  const byPid = new Map(workers.map((w) => [String(w.child.pid), w.name]));
+  const byPid = new Map(workers.map((w) => [String(w.pid), w.name]));
   const counts: Record<string, number> = {};
   for (const orderId of orderIds) {
     const history = await client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();

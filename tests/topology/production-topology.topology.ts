@@ -11,7 +11,7 @@ import { loadConfig } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
 import { type DevServer, startDevServer } from '../../harness/dev-server.js';
 import { freePort } from '../../harness/free-port.js';
-import { logMessage } from '../../harness/role-process.js';
+import { logMessage } from '../../harness/processes.js';
 import {
   createTestDatabase,
   TEST_POSTGRES_URL,
@@ -144,7 +144,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('production topology as separat
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const counts = await chargeCounts(payments);
-      return { counts, chargedAtStop: total(), exitCode: await victim.stop('SIGTERM') };
+      return { counts, chargedAtStop: total(), exitCode: await victim.stop(30_000) };
     };
     const started = Date.now();
     const [stop] = await Promise.all([stopMidRun(), ...Array.from({ length: CONCURRENCY }, place)]);

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../core/config.js';
 import { formatPayloadKeys, generatePayloadKey } from '../../core/payload-keys.js';
 import { freePort } from '../../harness/free-port.js';
-import { type RoleProcess, startRole } from '../../harness/role-process.js';
+import { ManagedProcess, type ProcessSpec, roleSpec, startProcess } from '../../harness/processes.js';
 
 const run = promisify(execFile);
 
@@ -24,17 +24,22 @@ export const ADMIN_API_KEYS = `topology-admin:${ADMIN_KEY}`;
 export const PAYLOAD_KEYS = formatPayloadKeys([generatePayloadKey('topology-1')]);
 
 /** A worker process of the topology and the ports it serves its metrics on. */
-export interface WorkerProcess extends RoleProcess {
-  service: string;
-  metricsUrl: string;
-  sdkMetricsUrl: string;
+export class WorkerProcess extends ManagedProcess {
+  constructor(
+    spec: ProcessSpec,
+    readonly service: string,
+    readonly metricsUrl: string,
+    readonly sdkMetricsUrl: string,
+  ) {
+    super(spec);
+  }
 }
 
 /** Every process of a running topology. */
 export interface Topology {
   buildId: string;
   apiUrl: string;
-  api: RoleProcess;
+  api: ManagedProcess;
   workers: WorkerProcess[];
   stop(): Promise<void>;
 }
@@ -58,10 +63,10 @@ export async function buildWorkflowBundle(): Promise<string> {
 
 /** Runs a one-shot role (migrate, seed, promote) to completion; throws with its output on a non-zero exit. */
 export async function runOnce(role: string, args: string[], env: Record<string, string>): Promise<string[]> {
-  const proc = startRole(role, role, args, env);
+  const proc = startProcess(roleSpec(role, role, args, env));
   const code = await proc.exited;
   if (code !== 0) throw new Error(`${role} exited with ${code}:\n${proc.lines.join('\n')}`);
-  return proc.lines;
+  return [...proc.lines];
 }
 
 /** The environment every process shares, as a container's env would carry it. */
@@ -94,25 +99,23 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
   const workers: WorkerProcess[] = [];
   let paymentsIndex = 0;
   const stopAll = async () => {
-    await Promise.all([...workers, ...(api ? [api] : [])].map((proc) => proc.stop('SIGTERM')));
+    await Promise.all([...workers, ...(api ? [api] : [])].map((proc) => proc.stop(30_000)));
   };
-  let api: RoleProcess | undefined;
+  let api: ManagedProcess | undefined;
   try {
     for (const service of services) {
       const [httpPort, sdkPort] = [await freePort(), await freePort()];
       const name = service === 'payments' ? `payments-${++paymentsIndex}` : service;
-      const proc = startRole(name, 'worker', ['--service', service], {
+      const spec = roleSpec(name, 'worker', ['--service', service], {
         ...env,
         ...options.serviceEnv?.[service],
         WORKER_HTTP_PORT: String(httpPort),
         TEMPORAL_METRICS_PORT: String(sdkPort),
       });
-      workers.push({
-        ...proc,
-        service,
-        metricsUrl: `http://127.0.0.1:${httpPort}/metrics`,
-        sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
-      });
+      const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`;
+      workers.push(
+        new WorkerProcess(spec, service, metricsUrl, `http://127.0.0.1:${sdkPort}/metrics`).start(),
+      );
     }
     await Promise.all(
       workers.map((w) => w.waitForLine((line) => line.includes('"workers polling"'), 90_000)),
@@ -120,27 +123,13 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     // With versioning on, a new build gets no task until it is current: the deploy pipeline's promote step.
     await runOnce('promote', ['--build-id', buildId], env);
     const port = await freePort();
-    api = startRole('api', 'api', [], { ...env, HOST: '127.0.0.1', PORT: String(port) });
+    api = startProcess(roleSpec('api', 'api', [], { ...env, HOST: '127.0.0.1', PORT: String(port) }));
     const apiUrl = `http://127.0.0.1:${port}`;
-    await waitReady(`${apiUrl}/readyz`, api, 60_000);
+    await api.waitReady(`${apiUrl}/readyz`, 60_000);
     const started = api;
     return { buildId, apiUrl, api: started, workers, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
-  }
-}
-
-async function waitReady(url: string, proc: RoleProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await fetch(url).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) return;
-    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited:\n${proc.lines.join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms (last ${status})`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -5,11 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import type { OrderStatus } from '../../contracts/orders.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { listOrderRecords, type OrderListFilter } from '../../db/queries/orders.js';
+import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
 
 const { values: cli } = parseArgs({
   options: {
@@ -26,12 +26,8 @@ const RUNS = Number(cli.runs);
 const STATUSES: OrderStatus[] = ['COMPLETED', 'COMPLETED', 'COMPLETED', 'FAILED', 'CANCELLED', 'CHARGING'];
 
 async function main(): Promise<void> {
-  const name = `listing_plan_${process.pid}`;
-  const admin = postgres(cli.url as string, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(cli.url as string);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString(), poolSize: 2 });
+  const database = await createThrowawayPostgres(cli.url as string, 'listing_plan');
+  const handle = await openDatabase({ url: database.url, poolSize: 2 });
   try {
     await migrateDatabase(handle);
     const started = Date.now();
@@ -80,8 +76,7 @@ async function main(): Promise<void> {
     for (const row of rows) console.log(row);
   } finally {
     await handle.close();
-    await admin.unsafe(`drop database if exists ${name}`);
-    await admin.end();
+    await database.drop();
   }
 }
 

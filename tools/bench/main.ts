@@ -27,11 +27,10 @@ import { migrateDatabase } from '../../db/migrate.js';
 import { upsertProduct } from '../../db/queries/catalog.js';
 import { type DevServer, startDevServer } from '../../harness/dev-server.js';
 import { freePort } from '../../harness/free-port.js';
-import { ManagedProcess } from '../../harness/managed-process.js';
 import { cpuSeconds, cpuSecondsOfCommand, rssMiB } from '../../harness/proc-stats.js';
-// @ts-expect-error plain JavaScript module without types (it runs before npm install)
-import { ensureTemporalTools } from '../../harness/temporal-tools.mjs';
-import { waitReady } from '../../harness/wait-ready.js';
+import { ManagedProcess, supervisedSpec } from '../../harness/processes.js';
+import { requireTemporalCli } from '../../harness/temporal-tools.mjs';
+import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { FLOOR_QUEUE } from './floor-workflow.js';
 import { renderSoak, soak } from './soak.js';
@@ -104,7 +103,6 @@ const address = {
 };
 
 async function main(): Promise<void> {
-  const tools = ensureTemporalTools() as { cli: string | null };
   mkdirSync(args.out as string, { recursive: true });
   const runDir = path.join(PROJECT_ROOT, '.data', 'bench', String(Date.now()));
   mkdirSync(runDir, { recursive: true });
@@ -117,9 +115,8 @@ async function main(): Promise<void> {
   let devServer: DevServer | undefined;
   let temporalAddress = args['temporal-address'];
   if (!temporalAddress) {
-    if (!tools.cli) throw new Error('Temporal CLI unavailable');
     devServer = await startDevServer({
-      cli: tools.cli,
+      cli: requireTemporalCli(),
       port: await freePort(),
       untuned: args['untuned-server'] ?? false,
       ...(args['temporal-db'] ? { dbFile: path.resolve(args['temporal-db']) } : {}),
@@ -128,16 +125,13 @@ async function main(): Promise<void> {
   }
 
   const adminUrl = args['database-url'] as string;
-  const dbName = `bench_${Date.now()}`;
+  const benchDatabase = await createThrowawayPostgres(adminUrl, 'bench');
+  const { name: dbName, url: databaseUrl } = benchDatabase;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   // The sampler's own backend is left out of the Postgres CPU per order.
   const [{ pid: adminBackendPid } = { pid: 0 }] = await admin<
     { pid: number }[]
   >`select pg_backend_pid() as pid`;
-  await admin.unsafe(`create database "${dbName}"`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const databaseUrl = url.toString();
   const database = await openDatabase({ url: databaseUrl, poolSize: 16 });
   await migrateDatabase(database);
   for (const sku of ['B-1', 'B-2', 'B-3']) {
@@ -175,27 +169,28 @@ async function main(): Promise<void> {
   const workers = SERVICE_NAMES.map(
     (service) =>
       new ManagedProcess(
-        {
-          name: `worker-${service}`,
-          ...tsx('workers/main.ts', ['--service', service, '--workflow-bundle', sagaBundle]),
-          env: { ...env, WORKER_HTTP_PORT: '0', TEMPORAL_METRICS_PORT: '0' },
-          cwd: PROJECT_ROOT,
-        },
-        runDir,
+        supervisedSpec(
+          {
+            name: `worker-${service}`,
+            ...tsx('workers/main.ts', ['--service', service, '--workflow-bundle', sagaBundle]),
+            env: { ...env, WORKER_HTTP_PORT: '0', TEMPORAL_METRICS_PORT: '0' },
+          },
+          runDir,
+        ),
       ),
   );
   const floorWorker = new ManagedProcess(
-    {
-      name: 'floor-worker',
-      ...tsx('tools/bench/floor-worker.ts', [floorBundle, temporalAddress]),
-      env: { PAYLOAD_KEYS: env.PAYLOAD_KEYS },
-      cwd: PROJECT_ROOT,
-    },
-    runDir,
+    supervisedSpec(
+      {
+        name: 'floor-worker',
+        ...tsx('tools/bench/floor-worker.ts', [floorBundle, temporalAddress]),
+        env: { PAYLOAD_KEYS: env.PAYLOAD_KEYS },
+      },
+      runDir,
+    ),
   );
   const api = new ManagedProcess(
-    { name: 'api', ...tsx('api/server.ts'), env: { ...env, PORT: String(apiPort) }, cwd: PROJECT_ROOT },
-    runDir,
+    supervisedSpec({ name: 'api', ...tsx('api/server.ts'), env: { ...env, PORT: String(apiPort) } }, runDir),
   );
   for (const proc of [...workers, floorWorker, api]) proc.start();
   // What the profile summary needs: which pid is which process, and when each measurement ran (monotonic µs,
@@ -206,7 +201,7 @@ async function main(): Promise<void> {
   };
   const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
   const baseUrl = `http://127.0.0.1:${apiPort}`;
-  await waitReady(baseUrl);
+  await api.waitReady(`${baseUrl}/readyz`, 60_000);
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({
     connection,
@@ -325,8 +320,8 @@ async function main(): Promise<void> {
     for (const proc of [api, ...workers, floorWorker]) proc.close();
     await database.close();
     await devServer?.stop();
-    await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
     await admin.end();
+    await benchDatabase.drop();
   };
 
   // Whatever happens while measuring, the processes, the dev server and the bench database go away.

@@ -1,0 +1,124 @@
+/**
+ * The whole system in this process, built with the assembly functions the processes use in production: the
+ * workers with `startWorkerProcess` (workers/main.ts) and the API with `startApiServer` (api/server.ts). `npm start`
+ * and the tests' in-process stack run it; they differ only in what they pass in.
+ */
+import type { Registry } from 'prom-client';
+import { type ApiServer, startApiServer } from '../api/configured-app.js';
+import { SERVICE_NAMES, type ServiceName } from '../contracts/services.js';
+import type { ApiSettings, AppConfig, ListenAddress } from '../core/config.js';
+import type { PayloadProtection } from '../core/data-converter.js';
+import type { Logger } from '../core/logger.js';
+import type { DatabaseHandle } from '../db/client.js';
+import { startWorkerProcess, type WorkerProcess } from '../workers/worker-process.js';
+
+export interface SystemOptions {
+  config: AppConfig;
+  protection: PayloadProtection;
+  database: DatabaseHandle;
+  logger: Logger;
+  /** Where the API listens (the port may be 0 for a free one). */
+  apiListen: ListenAddress;
+  /** Overrides of `config.api`. */
+  apiSettings?: Partial<ApiSettings>;
+  workflowBundlePath?: string;
+  /**
+   * `shared`: every service's worker in one host, as one `worker --service all` process runs them (npm start).
+   * `per-service`: one host per service, so a test can stop one service's worker while the others go on.
+   */
+  workerLayout: 'shared' | 'per-service';
+  /** One registry for the workers and the API, so the API's /metrics shows both; separate ones when omitted. */
+  registry?: Registry;
+  /** The workers' own HTTP server (/metrics, /healthz, /readyz); `shared` layout only. */
+  workerHttp?: ListenAddress | null;
+  /** The SDK's Prometheus exporter (installed once per process, by the first host). */
+  temporalMetrics?: ListenAddress | null;
+}
+
+export interface InProcessSystem {
+  apiUrl: string;
+  workerHttpUrl: string | undefined;
+  /** Rejects when a worker fails (the process should stop, as its supervisor would restart it). */
+  workerFailure: Promise<never>;
+  /** Replaces the API (new app, new Temporal client) on the same address, as a redeploy would. */
+  restartApi(): Promise<void>;
+  /** Drains one service's worker (`per-service` layout), as a crash, a scale-to-zero or a drained rollout would. */
+  stopWorker(service: ServiceName): Promise<void>;
+  startWorker(service: ServiceName): Promise<void>;
+  /** Stops the API, then drains the workers; the database and Temporal belong to the caller. */
+  stop(): Promise<void>;
+}
+
+/** Starts the workers, then the API. */
+export async function startSystem(options: SystemOptions): Promise<InProcessSystem> {
+  const { config, protection, database, logger } = options;
+  if (options.workerLayout === 'per-service' && options.workerHttp) {
+    throw new Error('a worker HTTP server needs the shared layout (one server per process)');
+  }
+  let failed: (err: unknown) => void = () => {};
+  const workerFailure = new Promise<never>((_, reject) => {
+    failed = reject;
+  });
+  // Nobody may be listening (tests); the rejection is still delivered to whoever awaits it.
+  workerFailure.catch(() => {});
+  const startHost = async (services: ServiceName[]) => {
+    const host = await startWorkerProcess({
+      services,
+      config,
+      logger,
+      database,
+      dataConverter: protection.dataConverter,
+      http: options.workerHttp ?? null,
+      temporalMetrics: options.temporalMetrics ?? null,
+      ...(options.registry ? { registry: options.registry } : {}),
+      ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+    });
+    host.done.catch(failed);
+    return host;
+  };
+  const hosts = new Map<string, WorkerProcess>();
+  if (options.workerLayout === 'shared') hosts.set('all', await startHost([...SERVICE_NAMES]));
+  else for (const service of SERVICE_NAMES) hosts.set(service, await startHost([service]));
+  const workerHttpUrl = hosts.get('all')?.httpUrl;
+
+  const startApi = (listen: ListenAddress) =>
+    startApiServer({
+      config,
+      protection,
+      database,
+      logger: logger.child({ service: 'api' }),
+      listen,
+      ...(options.apiSettings ? { settings: options.apiSettings } : {}),
+      ...(options.registry ? { registry: options.registry } : {}),
+    });
+  let api: ApiServer;
+  try {
+    api = await startApi(options.apiListen);
+  } catch (err) {
+    await Promise.all([...hosts.values()].map((host) => host.shutdown()));
+    throw err;
+  }
+  // A restart binds the port the first start got (it may have asked for 0).
+  const bound = { host: options.apiListen.host, port: Number(new URL(api.url).port) };
+  return {
+    apiUrl: api.url,
+    workerHttpUrl,
+    workerFailure,
+    async restartApi() {
+      await api.close();
+      api = await startApi(bound);
+    },
+    async stopWorker(service) {
+      await hosts.get(service)?.shutdown();
+      hosts.delete(service);
+    },
+    async startWorker(service) {
+      if (options.workerLayout !== 'per-service') throw new Error('startWorker needs the per-service layout');
+      if (!hosts.has(service)) hosts.set(service, await startHost([service]));
+    },
+    async stop() {
+      await api.close();
+      await Promise.all([...hosts.values()].map((host) => host.shutdown()));
+    },
+  };
+}

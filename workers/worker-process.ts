@@ -1,0 +1,87 @@
+/**
+ * A worker process as it is assembled: its HTTP server (/metrics, /healthz, /readyz) listening first, then the
+ * workers of its services on one connection. The worker entry (workers/main.ts) and the harness's in-process
+ * stack both build workers with it.
+ */
+import type { DataConverter } from '@temporalio/common';
+import type { Registry } from 'prom-client';
+import type { ServiceName } from '../contracts/services.js';
+import type { AppConfig, ListenAddress } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { DatabaseHandle } from '../db/client.js';
+import { startWorkerHttpServer, type WorkerHttpServer, workerReadiness } from './health-server.js';
+import { createProcessRegistry } from './metrics.js';
+import { startWorkers, type WorkerHost } from './worker-host.js';
+
+export interface WorkerProcessOptions {
+  services: ServiceName[];
+  config: AppConfig;
+  logger: Logger;
+  database: DatabaseHandle;
+  dataConverter: DataConverter;
+  workflowBundlePath?: string;
+  /** The process's registry (shared with the API when both run in one process); a new one when omitted. */
+  registry?: Registry;
+  /** The workers' HTTP server; null for none (the API's /metrics shows a shared registry). */
+  http: ListenAddress | null;
+  /** The SDK's Prometheus exporter; null for none. */
+  temporalMetrics: ListenAddress | null;
+}
+
+/** Running workers and their HTTP server. */
+export interface WorkerProcess extends WorkerHost {
+  /** Base URL of the HTTP server, if one was asked for. */
+  httpUrl: string | undefined;
+}
+
+/** Starts the HTTP server (a taken port fails before any task is polled), then the workers; not ready until they run. */
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const { services, database } = options;
+  const registry = options.registry ?? createProcessRegistry();
+  let host: WorkerHost | undefined;
+  let http: WorkerHttpServer | undefined;
+  if (options.http) {
+    http = await startWorkerHttpServer({
+      ...options.http,
+      registry,
+      readiness: () =>
+        workerReadiness(host?.states() ?? Object.fromEntries(services.map((s) => [s, 'STARTING'])), () =>
+          database.ping(),
+        ),
+    });
+    options.logger.info(
+      { url: http.url, endpoints: ['/metrics', '/healthz', '/readyz'] },
+      'worker http server',
+    );
+  }
+  try {
+    host = await startWorkers({
+      services,
+      config: options.config,
+      logger: options.logger,
+      db: database.db,
+      dataConverter: options.dataConverter,
+      registry,
+      temporalMetrics: options.temporalMetrics,
+      ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+    });
+  } catch (err) {
+    await http?.close();
+    throw err;
+  }
+  const running = host;
+  let closing: Promise<void> | undefined;
+  const closeHttp = () => {
+    closing ??= http?.close() ?? Promise.resolve();
+    return closing;
+  };
+  return {
+    httpUrl: http?.url,
+    states: () => running.states(),
+    done: running.done.finally(closeHttp),
+    async shutdown() {
+      await running.shutdown();
+      await closeHttp();
+    },
+  };
+}
