@@ -1,6 +1,7 @@
 /** The promises the product makes, checked after a chaos run straight from each service's tables and Temporal. */
 import type { Client } from '@temporalio/client';
 import type postgres from 'postgres';
+import type { ClientStats } from './client.js';
 
 export interface AcceptedOrder {
   key: string;
@@ -27,6 +28,18 @@ interface OrderRow {
 }
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+/** The name of each invariant family, as the report's table and the suite's tests call it. */
+export const INVARIANTS = {
+  terminal: 'every accepted order reached a terminal state',
+  noSagaRunning: 'no saga left running',
+  completed: 'COMPLETED: one charge = total, no refund, live shipment, stock committed',
+  undone: 'FAILED/CANCELLED: net charge 0, no live shipment, no stock held',
+  stock: 'per SKU: starting stock = available + units sold; nothing left reserved',
+  idempotency: 'each idempotency key = exactly one order; no order the client was not told about',
+  no5xx: 'no unexpected 5xx (bad input never breaks the API)',
+  overloadAnswered: 'overload: every request got an answer (no silent time-out)',
+} as const;
 
 function result(name: string, checked: number, violations: string[]): InvariantResult {
   return { name, checked, violations };
@@ -59,19 +72,17 @@ export async function checkInvariants(
   const notTerminal = rows
     .filter((row) => !TERMINAL.has(row.status))
     .map((row) => `${row.order_id}: ${row.status}`);
-  results.push(
-    result('every accepted order reached a terminal state', accepted.length, [...missing, ...notTerminal]),
-  );
+  results.push(result(INVARIANTS.terminal, accepted.length, [...missing, ...notTerminal]));
 
   const running = await temporal.workflow.count('WorkflowType="orderSaga" AND ExecutionStatus="Running"');
   results.push(
-    result('no saga left running', 1, running.count > 0 ? [`${running.count} sagas still running`] : []),
+    result(INVARIANTS.noSagaRunning, 1, running.count > 0 ? [`${running.count} sagas still running`] : []),
   );
 
   const completed = rows.filter((row) => row.status === 'COMPLETED');
   results.push(
     result(
-      'COMPLETED: one charge = total, no refund, live shipment, stock committed',
+      INVARIANTS.completed,
       completed.length,
       completed
         .filter(
@@ -92,7 +103,7 @@ export async function checkInvariants(
   const undone = rows.filter((row) => row.status === 'FAILED' || row.status === 'CANCELLED');
   results.push(
     result(
-      'FAILED/CANCELLED: net charge 0, no live shipment, no stock held',
+      INVARIANTS.undone,
       undone.length,
       undone
         // No reservation row at all is fine: the order ended before it reserved anything.
@@ -132,13 +143,7 @@ export async function checkInvariants(
       );
     }
   }
-  results.push(
-    result(
-      'per SKU: starting stock = available + units sold; nothing left reserved',
-      startingStock.size,
-      stockViolations,
-    ),
-  );
+  results.push(result(INVARIANTS.stock, startingStock.size, stockViolations));
 
   const keysPerOrder = new Map<string, string[]>();
   for (const order of accepted)
@@ -150,14 +155,22 @@ export async function checkInvariants(
   const untold = rows
     .filter((row) => !acceptedIds.has(row.order_id))
     .map((row) => `${row.order_id}: exists, client never told`);
-  results.push(
-    result(
-      'each idempotency key = exactly one order; no order the client was not told about',
-      accepted.length,
-      [...shared, ...untold],
-    ),
-  );
+  results.push(result(INVARIANTS.idempotency, accepted.length, [...shared, ...untold]));
   return results;
+}
+
+/** The API's side: no 5xx other than the retryable ones, over every request the client sent. */
+export function no5xxResult(stats: ClientStats): InvariantResult {
+  return result(
+    INVARIANTS.no5xx,
+    stats.requests,
+    stats.unexpected5xx.map((e) => `${e.path} ${e.status} ${e.body}`),
+  );
+}
+
+/** The overload phase's promise: every arrival got an answer, even a 503. */
+export function overloadResult(arrivals: number, unanswered: string[]): InvariantResult {
+  return result(INVARIANTS.overloadAnswered, arrivals, unanswered);
 }
 
 /** Markdown table of the results. */

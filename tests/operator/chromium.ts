@@ -1,12 +1,12 @@
 /**
- * The Temporal UI check: headless Chromium (Debian's) lists orders by `OrderStatus`, opens a compensated order and
- * saves screenshots of the list, its timeline, its event history and its details, checking the story is there.
+ * Headless Chromium (Debian's) for the Temporal UI checks: launch it, open a page, see which expected things the page
+ * shows, and keep a screenshot of every page a check looked at, pass or fail.
  */
-import path from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM_BINARY } from './debian-tools.js';
 
 /** Flags that keep Chromium quiet and working as root in a container. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -16,87 +16,82 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-/** Waits until `text` shows in the page or any of its frames (the UI renders summaries and details in iframes). */
-export async function waitForTextInFrames(page: Page, text: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const frame of page.frames()) {
-      const body =
-        (await frame
-          .locator('body')
-          .textContent({ timeout: 1_000 })
-          .catch(() => null)) ?? '';
-      if (body.replace(/\s+/g, ' ').includes(text)) return;
-    }
-    if (Date.now() > deadline) throw new Error(`"${text}" did not show within ${timeoutMs} ms`);
-    await page.waitForTimeout(250);
+/** How long a page gets to show what a check expects (the UI fetches, decodes and renders in steps). */
+const SHOW_TIMEOUT_MS = 30_000;
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_BINARY, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Opens `url` in a fresh page (its own browser context), runs `check` on it, and saves a screenshot to
+ * `screenshot` afterwards whether the check passed or not: the picture of a failing page is the evidence.
+ */
+export async function onPage<T>(
+  browser: Browser,
+  url: string,
+  screenshot: string,
+  check: (page: Page) => Promise<T>,
+  prepare?: (page: Page) => Promise<unknown>,
+): Promise<T> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1300 } });
+  page.setDefaultTimeout(SHOW_TIMEOUT_MS);
+  try {
+    await prepare?.(page);
+    await page.goto(url);
+    return await check(page);
+  } finally {
+    await page.waitForTimeout(500); // let the last render settle for the picture
+    await page.screenshot({ path: screenshot, fullPage: true }).catch(() => undefined);
+    await page.context().close();
   }
 }
 
-/** What the UI check opens and what it must find there. */
-export interface UiCheckOptions {
-  uiUrl: string;
-  namespace: string;
-  /** The status to filter by and how many orders the list must show. */
-  status: string;
-  expectedCount: number;
-  /** A compensated order in that list, and texts its timeline must show (step summaries). */
-  workflowId: string;
-  expectedTexts: readonly string[];
-  /** Texts the User Metadata tab must show (the workflow's summary and current details). */
-  detailsTexts: readonly string[];
-  /** Texts the Search Attributes tab must show (the attributes operators filter by). */
-  searchAttributes: readonly string[];
-  screenshotDir: string;
-  chromiumPath?: string;
+/** The names of `locators` that did not become visible within the time (shared by all); empty when all did. */
+export async function notShown(
+  locators: Record<string, Locator>,
+  timeoutMs = SHOW_TIMEOUT_MS,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  const missing: string[] = [];
+  for (const [name, locator] of Object.entries(locators)) {
+    const timeout = Math.max(1_000, deadline - Date.now());
+    const shown = await locator
+      .first()
+      .waitFor({ timeout })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!shown) missing.push(name);
+  }
+  return missing;
 }
 
-/** Runs the check; returns the screenshots written, throws on anything missing. */
-export async function checkTemporalUi(options: UiCheckOptions): Promise<string[]> {
-  const browser = await chromium.launch({
-    executablePath: options.chromiumPath ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
-  page.setDefaultTimeout(30_000);
-  const shots: string[] = [];
-  const shoot = async (name: string) => {
-    const file = path.join(options.screenshotDir, name);
-    await page.screenshot({ path: file });
-    shots.push(file);
-  };
-  try {
-    const query = encodeURIComponent(`OrderStatus="${options.status}"`);
-    await page.goto(`${options.uiUrl}/namespaces/${options.namespace}/workflows?query=${query}`);
-    const row = page.locator(`a:has-text("${options.workflowId}")`).first();
-    await row.waitFor();
-    const heading = `${options.expectedCount} Workflows`;
-    await page.getByText(heading, { exact: true }).first().waitFor();
-    await shoot(`temporal-ui-orders-${options.status.toLowerCase()}.png`);
+/** The visible text of the page and all its frames (the UI renders summaries and details in iframes). */
+export async function pageText(page: Page): Promise<string> {
+  const texts = await Promise.all(
+    page.frames().map((frame) =>
+      frame
+        .locator('body')
+        .textContent({ timeout: 1_000 })
+        .catch(() => null),
+    ),
+  );
+  return texts.map((text) => (text ?? '').replace(/\s+/g, ' ')).join('\n');
+}
 
-    await row.click();
-    for (const text of options.expectedTexts) await page.getByText(text).first().waitFor();
-    await page.waitForTimeout(500);
-    await shoot('temporal-ui-compensated-order-timeline.png');
-
-    await page.getByText('Event History').first().click();
-    await page.getByText('Compact').first().click();
-    await page.getByText('Activity Type').first().waitFor();
-    await page.waitForTimeout(500);
-    await shoot('temporal-ui-compensated-order-history.png');
-
-    // The workflow's summary and current details (what it waits on; "done" once it ended).
-    await page.getByText('User Metadata').first().click();
-    for (const text of options.detailsTexts) await waitForTextInFrames(page, text);
-    await shoot('temporal-ui-compensated-order-details.png');
-
-    await page.getByText('Search Attributes').first().click();
-    for (const text of options.searchAttributes) await page.getByText(text).first().waitFor();
-    return shots;
-  } catch (err) {
-    await shoot('temporal-ui-failure.png').catch(() => undefined);
-    throw new Error(`Temporal UI check failed at ${page.url()}: ${(err as Error).message.split('\n')[0]}`);
-  } finally {
-    await browser.close();
+/** The `texts` that did not show in the page or its frames within the time; empty when all did. */
+export async function notShownInFrames(
+  page: Page,
+  texts: readonly string[],
+  timeoutMs = SHOW_TIMEOUT_MS,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await pageText(page);
+    const missing = texts.filter((t) => !text.includes(t));
+    if (missing.length === 0 || Date.now() > deadline) return missing;
+    await page.waitForTimeout(250);
   }
 }

@@ -1,10 +1,12 @@
 /**
  * A known mix of orders (3 completed, 2 declined, 1 out of stock, 1 undeliverable with a flaky refund, 1 cancelled
  * while its payment retries) and the exact saga metrics it must produce. Shared by the vitest check on /metrics
- * and by `npm run observability:check`, which asks Prometheus for the same numbers.
+ * (tests/observability) and by the operator suite (`npm run operator:test`), which asks Prometheus for them.
  */
+
 import type { Client } from '@temporalio/client';
 import { type OrderState, orderWorkflowId } from '../../contracts/orders.js';
+import type { Sample } from '../../harness/prometheus-text.js';
 
 const ADDRESS = {
   name: 'Ada Lovelace',
@@ -73,11 +75,7 @@ export const ORDER_MIX: readonly MixOrder[] = [
 ];
 
 /** One expected series: metric name (for histograms the `_count`), labels, value. */
-export interface ExpectedSeries {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
+export type ExpectedSeries = Sample;
 
 const series = (name: string, labels: Record<string, string>, value: number): ExpectedSeries => ({
   name,

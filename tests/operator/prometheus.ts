@@ -1,9 +1,9 @@
-/** Runs a real Prometheus for the observability check: config from the committed one, process, HTTP query API. */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+/** A real Prometheus for the observability suite: config from the committed one, the process, its query API. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { Sample } from './compare.js';
+import { type ManagedProcess, startProcess } from '../../harness/processes.js';
+import type { Sample } from '../../harness/prometheus-text.js';
 
 interface ScrapeConfig {
   job_name: string;
@@ -50,14 +50,14 @@ export function prometheusConfigFor(
   return stringify(config);
 }
 
-/** A Prometheus server started by this script. */
+/** A Prometheus server the suite started. */
 export interface PrometheusServer {
   url: string;
-  process: ChildProcess;
+  process: ManagedProcess;
   stop(): Promise<void>;
 }
 
-/** Starts `prometheus` and resolves once `/-/ready` answers. */
+/** Starts `prometheus` and resolves once `/-/ready` answers; its output goes to `logFile`. */
 export async function startPrometheus(options: {
   binary: string;
   configPath: string;
@@ -66,40 +66,28 @@ export async function startPrometheus(options: {
   logFile: string;
 }): Promise<PrometheusServer> {
   const url = `http://127.0.0.1:${options.port}`;
-  const log = openSync(options.logFile, 'a');
-  const child = spawn(
-    options.binary,
-    [
+  const proc = startProcess({
+    name: 'prometheus',
+    command: options.binary,
+    args: [
       `--config.file=${options.configPath}`,
       `--storage.tsdb.path=${options.dataDir}`,
       `--web.listen-address=127.0.0.1:${options.port}`,
       '--log.level=warn',
     ],
-    { stdio: ['ignore', log, log] },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    logFile: options.logFile,
+  });
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await proc.stop(10_000);
+    proc.close();
   };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`prometheus exited with ${child.exitCode}; see ${options.logFile}`);
-    const ready = await fetch(`${url}/-/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { url, process: child, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus not ready at ${url}; see ${options.logFile}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  try {
+    await proc.waitReady(`${url}/-/ready`, 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
   }
+  return { url, process: proc, stop };
 }
 
 interface QueryAnswer {
@@ -119,4 +107,21 @@ export async function queryPrometheus(url: string, expr: string): Promise<Sample
     const { __name__: name = '', ...labels } = metric;
     return { name, labels, value: Number(value[1]) };
   });
+}
+
+/** Polls a query until its first sample equals `value` (a scrape or two after the fact); throws with the last. */
+export async function waitForQueryValue(
+  url: string,
+  expr: string,
+  value: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const samples = await queryPrometheus(url, expr);
+    if (samples[0]?.value === value) return;
+    if (Date.now() > deadline)
+      throw new Error(`${expr} = ${samples[0]?.value ?? 'no data'}, waited for ${value}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

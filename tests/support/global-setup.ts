@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-// @ts-expect-error plain JavaScript module without types (it runs before npm install)
 import { ensureTemporalTools } from '../../harness/temporal-tools.mjs';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
 

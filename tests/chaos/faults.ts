@@ -1,0 +1,113 @@
+/** The fault schedule of a chaos run: which processes die or restart, in seeded order, at which point of progress. */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
+import { sleep } from './load.js';
+import type { Rng } from './rng.js';
+import type { ChaosTopology } from './topology.js';
+
+/** Kinds of fault the schedule holds. */
+export const FAULT_KINDS = {
+  killWorker: 'kill-worker',
+  restartApi: 'restart-api',
+  restartTemporal: 'restart-temporal',
+  restartDb: 'restart-db',
+} as const;
+
+/** One fault: SIGKILL a worker (it is started again), or restart the API, Temporal or Postgres. */
+export type Fault =
+  | { kind: typeof FAULT_KINDS.killWorker; service: ServiceName }
+  | {
+      kind: typeof FAULT_KINDS.restartApi | typeof FAULT_KINDS.restartTemporal | typeof FAULT_KINDS.restartDb;
+    };
+
+/** Every worker killed `killsPerService` times, the API and Temporal (and Postgres) restarted once, shuffled. */
+export function planFaults(rng: Rng, killsPerService: number, restartDb: boolean): Fault[] {
+  const faults: Fault[] = [];
+  for (const service of SERVICE_NAMES) {
+    for (let k = 0; k < killsPerService; k++) faults.push({ kind: FAULT_KINDS.killWorker, service });
+  }
+  faults.push({ kind: FAULT_KINDS.restartApi }, { kind: FAULT_KINDS.restartTemporal });
+  if (restartDb) faults.push({ kind: FAULT_KINDS.restartDb });
+  for (let i = faults.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [faults[i], faults[j]] = [faults[j] as Fault, faults[i] as Fault];
+  }
+  return faults;
+}
+
+/** How a fault reads in the log. */
+export function faultLabel(fault: Fault): string {
+  return fault.kind === FAULT_KINDS.killWorker ? `kill -9 worker-${fault.service}` : fault.kind;
+}
+
+/** Carries out one fault on the topology (the pauses between stop and start come from `rng`). */
+export async function injectFault(topology: ChaosTopology, fault: Fault, rng: Rng): Promise<void> {
+  if (fault.kind === FAULT_KINDS.killWorker) {
+    const proc = topology.workers.get(fault.service);
+    if (!proc) throw new Error(`no worker for ${fault.service}`);
+    await proc.kill();
+    await sleep(rng.int(200, 1500));
+    // Only if it is down: a second start() would orphan a child that outlived its SIGKILL wait.
+    if (!topology.stopping && !proc.running) proc.start();
+  } else if (fault.kind === FAULT_KINDS.restartApi) {
+    await topology.api.kill();
+    await sleep(rng.int(200, 1000));
+    if (!topology.stopping && !topology.api.running) topology.api.start();
+  } else if (fault.kind === FAULT_KINDS.restartTemporal) {
+    await topology.restartTemporal(rng.int(500, 2000));
+  } else {
+    const version = readdirSync('/etc/postgresql')[0] ?? '15';
+    execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], {
+      stdio: 'ignore',
+    });
+  }
+}
+
+/** What the schedule did: faults carried out per kind, and when the last one ended. */
+export interface FaultRecord {
+  counts: Record<string, number>;
+  lastFaultAt: number;
+}
+
+/**
+ * Fires `faults` one after another at evenly spaced points of the load's progress (fault k once
+ * (k+1)/(n+1) of `orders` are placed); resolves when the last one is done.
+ */
+export async function runFaultSchedule(options: {
+  faults: Fault[];
+  orders: number;
+  placed: () => number;
+  /** True once the load ended: the faults still due then are left out. */
+  stopped: () => boolean;
+  inject: (fault: Fault) => Promise<void>;
+  log: (line: string) => void;
+}): Promise<FaultRecord> {
+  const { faults, orders, placed, stopped, inject, log } = options;
+  const record: FaultRecord = { counts: {}, lastFaultAt: Date.now() };
+  let next = 0;
+  while (next < faults.length) {
+    const due = Math.floor(((next + 1) * orders) / (faults.length + 1));
+    if (placed() < due) {
+      if (stopped()) break;
+      await sleep(100);
+      continue;
+    }
+    const fault = faults[next++] as Fault;
+    log(`fault: ${faultLabel(fault)}`);
+    await inject(fault);
+    // Counted once carried out: the suite asserts these, so a fault that threw must not look injected.
+    record.counts[fault.kind] = (record.counts[fault.kind] ?? 0) + 1;
+    record.lastFaultAt = Date.now();
+  }
+  return record;
+}
+
+/** Transient failures and lost completions the workers injected, counted from their logs. */
+export function countInjectedFaults(logDir: string): number {
+  return SERVICE_NAMES.reduce((sum, service) => {
+    const text = readFileSync(path.join(logDir, `worker-${service}.log`), 'utf8');
+    return sum + (text.match(/injected (transient fault|lost completion)/g)?.length ?? 0);
+  }, 0);
+}

@@ -1,0 +1,145 @@
+/**
+ * One chaos run on a started topology: orders placed while the fault schedule fires, the drain, the optional
+ * overload phase, then the invariants read from each service's tables and from Temporal.
+ */
+import { ChaosClient, type ClientStats } from './client.js';
+import {
+  countInjectedFaults,
+  type Fault,
+  type FaultRecord,
+  injectFault,
+  planFaults,
+  runFaultSchedule,
+} from './faults.js';
+import { checkInvariants, type InvariantResult, no5xxResult, overloadResult } from './invariants.js';
+import {
+  badInputs,
+  type CatalogProduct,
+  drainOrders,
+  type LoadResult,
+  placeOrders,
+  planOrders,
+} from './load.js';
+import { type OverloadResult, runOverload } from './overload.js';
+import { Rng } from './rng.js';
+import type { ChaosSettings } from './settings.js';
+import type { ChaosTopology } from './topology.js';
+
+/** Everything a run measured, for the suite's assertions and the report. */
+export interface ChaosRun {
+  plannedFaults: Fault[];
+  faults: FaultRecord;
+  load: LoadResult;
+  overload: OverloadResult | undefined;
+  /** Seconds from the end of the last fault until every order had ended (or the drain gave up). */
+  drainSeconds: number;
+  /** Accepted orders per second over placing and draining. */
+  throughput: number;
+  results: InvariantResult[];
+  statusCounts: Array<{ status: string; n: number }>;
+  /** Transient failures and lost completions the workers injected. */
+  injected: number;
+  /** SIGKILLs and unplanned exits per process name (`api`, `worker-<service>`). */
+  kills: Record<string, number>;
+  crashes: Record<string, number>;
+  peakRssMiB: Record<string, number>;
+  client: ClientStats;
+}
+
+/** Runs the whole chaos scenario of `settings` against `topology`; `catalog` is what the database was seeded with. */
+export async function runChaos(
+  topology: ChaosTopology,
+  settings: ChaosSettings,
+  catalog: CatalogProduct[],
+  log: (line: string) => void,
+): Promise<ChaosRun> {
+  // Draw order matters: the same seed gives the same bad inputs, fault schedule and order plan.
+  const rng = new Rng(settings.seed);
+  const bad = badInputs(rng);
+  const plannedFaults = planFaults(rng, settings.killsPerService, settings.restartDb);
+  const plan = planOrders(rng, settings.orders, bad);
+  const client = new ChaosClient(topology.apiUrl);
+
+  // Place the orders (bounded concurrency) while the faults fire at evenly spaced points of progress.
+  const load = placeOrders({
+    client,
+    rng,
+    plan,
+    seed: settings.seed,
+    concurrency: settings.concurrency,
+  });
+  let loadEnded = false;
+  const markEnded = () => {
+    loadEnded = true;
+  };
+  load.done.then(markEnded, markEnded);
+  const schedule = runFaultSchedule({
+    faults: plannedFaults,
+    orders: settings.orders,
+    placed: load.placed,
+    // A load that died stops the schedule too (its error is the one to report).
+    stopped: () => loadEnded,
+    inject: (fault) => injectFault(topology, fault, rng),
+    log,
+  });
+  const [placing, faulting] = await Promise.allSettled([load.done, schedule]);
+  if (placing.status === 'rejected') throw placing.reason;
+  if (faulting.status === 'rejected') throw faulting.reason;
+  const loadResult = placing.value;
+  const faults = faulting.value;
+  const { accepted } = loadResult;
+  log(
+    `placed ${loadResult.placed} orders (${accepted.length} accepted) in ${loadResult.placingSeconds.toFixed(1)} s; waiting for them to end`,
+  );
+
+  // Drain: every accepted order must end within the bound.
+  const sql = topology.sql();
+  await drainOrders(sql, accepted.length, settings.drainTimeoutSeconds);
+  const drainSeconds = (Date.now() - faults.lastFaultAt) / 1000;
+  const throughput = accepted.length / ((Date.now() - loadResult.startedAt) / 1000);
+
+  let overload: OverloadResult | undefined;
+  if (settings.overloadSeconds > 0) {
+    const rate = settings.overloadRate || Math.max(5, Math.round(throughput * settings.overloadFactor));
+    log(`overload: ${rate} orders/s for ${settings.overloadSeconds} s`);
+    overload = await runOverload({
+      client,
+      rng,
+      seed: settings.seed,
+      rate,
+      seconds: settings.overloadSeconds,
+      accepted,
+      processes: topology.processes,
+    });
+    const stoppedAt = Date.now();
+    await drainOrders(sql, accepted.length, settings.drainTimeoutSeconds);
+    overload.drainSeconds = (Date.now() - stoppedAt) / 1000;
+  }
+
+  const startingStock = new Map(catalog.map((p) => [p.sku, p.available]));
+  const results = await checkInvariants(sql, await topology.temporal(), accepted, startingStock);
+  results.push(no5xxResult(client.stats));
+  if (overload) results.push(overloadResult(overload.arrivals, overload.unanswered));
+  const statusCounts =
+    (await sql`select status, count(*)::int as n from orders.orders group by status order by status`) as unknown as Array<{
+      status: string;
+      n: number;
+    }>;
+  const byName = (read: (p: ChaosTopology['processes'][number]) => number) =>
+    Object.fromEntries(topology.processes.map((p) => [p.name, read(p)]));
+  return {
+    plannedFaults,
+    faults,
+    load: loadResult,
+    overload,
+    drainSeconds,
+    throughput,
+    results,
+    statusCounts,
+    injected: countInjectedFaults(topology.logDir),
+    kills: byName((p) => p.kills),
+    crashes: byName((p) => p.crashes),
+    peakRssMiB: byName((p) => Math.round(p.peakRssMiB)),
+    client: client.stats,
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * The processes of a chaos run: a Temporal dev server on a SQLite file, a fresh database on the real Postgres, the
+ * API and one supervised process per service worker. `stop()` removes every one of them, whatever state the run
+ * left them in, and a topology that fails to start removes what it had started.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import postgres from 'postgres';
+import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
+import { loadConfig } from '../../core/config.js';
+import { loadPayloadProtection } from '../../core/data-converter.js';
+import { payloadKeysForRun } from '../../core/payload-keys.js';
+import { openDatabase } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { upsertProduct } from '../../db/queries/catalog.js';
+import { type DevServer, startDevServer } from '../../harness/dev-server.js';
+import { freePort } from '../../harness/free-port.js';
+import { ManagedProcess, supervisedSpec, tsxCommand } from '../../harness/processes.js';
+import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
+import type { CatalogProduct } from './load.js';
+import type { ChaosSettings } from './settings.js';
+
+/** A running chaos topology. */
+export interface ChaosTopology {
+  databaseName: string;
+  apiUrl: string;
+  api: ManagedProcess;
+  workers: ReadonlyMap<ServiceName, ManagedProcess>;
+  /** The API, then the workers. */
+  processes: readonly ManagedProcess[];
+  /** Where each process's log is (`<name>.log`). */
+  logDir: string;
+  temporalAddress(): string;
+  /** Set once `stop()` began: a fault still in flight must not start anything again. */
+  readonly stopping: boolean;
+  /** Stops the dev server, waits `pauseMs`, starts it again on the same port and file. */
+  restartTemporal(pauseMs: number): Promise<void>;
+  /** A client of the run's database (opened on first use, closed by `stop()`). */
+  sql(): postgres.Sql;
+  /** A Temporal client with the run's payload keys (connected on first use, closed by `stop()`). */
+  temporal(): Promise<Client>;
+  /** Tears everything down in reverse order; every step runs even if one before it failed. */
+  stop(): Promise<void>;
+}
+
+/** Starts the topology of a run and waits for the API's /readyz. */
+export async function startChaosTopology(options: {
+  settings: ChaosSettings;
+  temporalCli: string;
+  workflowBundlePath: string;
+  logDir: string;
+  catalog: CatalogProduct[];
+}): Promise<ChaosTopology> {
+  const { settings, temporalCli, workflowBundlePath, logDir, catalog } = options;
+  if (!settings.databaseUrl) throw new Error('set TEST_DATABASE_URL or DATABASE_URL to a Postgres server');
+  const teardown: Array<{ what: string; run: () => Promise<void> | void }> = [];
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    const failures: string[] = [];
+    for (const step of teardown.splice(0).reverse()) {
+      try {
+        await step.run();
+      } catch (error) {
+        failures.push(`${step.what}: ${(error as Error).message}`);
+      }
+    }
+    if (failures.length > 0) throw new Error(`chaos teardown failed:\n${failures.join('\n')}`);
+  };
+
+  try {
+    // A database of its own on the real Postgres server.
+    const database = await createThrowawayPostgres(settings.databaseUrl, `chaos_${settings.seed}`);
+    teardown.push({ what: `drop database ${database.name}`, run: () => database.drop() });
+    const setup = await openDatabase({ url: database.url, poolSize: 2 });
+    try {
+      await migrateDatabase(setup);
+      for (const product of catalog) await upsertProduct(setup.db, product);
+    } finally {
+      await setup.close();
+    }
+
+    const temporalDir = mkdtempSync(path.join(os.tmpdir(), 'order-saga-chaos-temporal-'));
+    teardown.push({
+      what: 'remove the Temporal database file',
+      run: () => rmSync(temporalDir, { recursive: true, force: true }),
+    });
+    const temporalPort = await freePort();
+    const startTemporal = () =>
+      startDevServer({
+        cli: temporalCli,
+        port: temporalPort,
+        dbFile: path.join(temporalDir, 'temporal.sqlite'),
+      });
+    let devServer: DevServer | undefined = await startTemporal();
+    teardown.push({ what: 'stop the Temporal dev server', run: () => devServer?.stop() });
+
+    const apiPort = await freePort();
+    const common = {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: devServer.address,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'development',
+      DATABASE_POOL_SIZE: '5',
+      // Every process of the run seals payloads with the same key, as a deployment's Secret would give them.
+      PAYLOAD_KEYS: payloadKeysForRun('chaos-1'),
+    };
+    const api = new ManagedProcess(
+      supervisedSpec(
+        { name: 'api', ...tsxCommand('api/server.ts'), env: { ...common, PORT: String(apiPort) } },
+        logDir,
+      ),
+    );
+    const workers = new Map<ServiceName, ManagedProcess>(
+      SERVICE_NAMES.map((service) => [
+        service,
+        new ManagedProcess(
+          supervisedSpec(
+            {
+              name: `worker-${service}`,
+              ...tsxCommand('workers/main.ts', [
+                '--service',
+                service,
+                '--workflow-bundle',
+                workflowBundlePath,
+              ]),
+              env: {
+                ...common,
+                FAULT_RATE: String(settings.faultRate),
+                FAULT_AFTER_RATE: String(settings.afterFaultRate),
+                FAULT_LATENCY_MS: String(settings.latencyMs),
+                WORKER_HTTP_PORT: '0',
+                TEMPORAL_METRICS_PORT: '0',
+                SHUTDOWN_GRACE_SECONDS: '5',
+              },
+            },
+            logDir,
+          ),
+        ),
+      ]),
+    );
+    const processes = [api, ...workers.values()];
+    teardown.push({
+      what: 'stop the API and the workers',
+      run: async () => {
+        // No supervisor restarts from here on, then SIGTERM (SIGKILL after 10 s) to every one of them.
+        const stopped = await Promise.allSettled(processes.map((proc) => proc.stop(10_000)));
+        for (const proc of processes) proc.close();
+        const failed = stopped.filter((s) => s.status === 'rejected');
+        if (failed.length > 0) throw new Error(`${failed.length} processes did not stop`);
+      },
+    });
+    for (const proc of processes) proc.start();
+    const sampler = setInterval(() => {
+      for (const proc of processes) proc.sampleMemory();
+    }, 500);
+    teardown.push({ what: 'stop sampling memory', run: () => clearInterval(sampler) });
+
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await api.waitReady(`${apiUrl}/readyz`, 60_000);
+
+    let sql: postgres.Sql | undefined;
+    let temporal: Promise<Client> | undefined;
+    return {
+      databaseName: database.name,
+      apiUrl,
+      api,
+      workers,
+      processes,
+      logDir,
+      temporalAddress: () => (devServer as DevServer).address,
+      get stopping() {
+        return stopping;
+      },
+      async restartTemporal(pauseMs) {
+        await devServer?.stop();
+        devServer = undefined;
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        if (!stopping) devServer = await startTemporal();
+      },
+      sql() {
+        if (!sql) {
+          const opened = postgres(database.url, { max: 2, onnotice: () => {} });
+          teardown.push({ what: 'close the SQL client', run: () => opened.end() });
+          sql = opened;
+        }
+        return sql;
+      },
+      temporal() {
+        temporal ??= Connection.connect({ address: (devServer as DevServer).address }).then((connection) => {
+          teardown.push({ what: 'close the Temporal connection', run: () => connection.close() });
+          return new Client({
+            connection,
+            dataConverter: loadPayloadProtection(loadConfig(common)).dataConverter,
+          });
+        });
+        return temporal;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop().catch((teardownError: Error) => console.error(teardownError.message));
+    throw error;
+  }
+}
