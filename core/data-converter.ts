@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { type AppConfig, PROJECT_ROOT } from './config.js';
+import { type AppConfig, ConfigurationError, PROJECT_ROOT } from './config.js';
 import type { Logger } from './logger.js';
 import { AesGcmPayloadCodec } from './payload-codec.js';
 import { loadOrCreateDevKeys } from './payload-keys.js';
@@ -45,9 +45,9 @@ export function loadPayloadProtection(config: AppConfig, logger?: Logger): Paylo
   const { payloads } = config;
   if (!payloads.encryption) {
     if (production) {
-      throw new Error(
-        'Invalid configuration: PAYLOAD_ENCRYPTION=false is not allowed when NODE_ENV=production',
-      );
+      throw new ConfigurationError([
+        { variable: 'PAYLOAD_ENCRYPTION', message: 'false is not allowed when NODE_ENV=production' },
+      ]);
     }
     logger?.warn(
       'payload encryption is OFF (PAYLOAD_ENCRYPTION=false): workflow histories hold plain customer data',
@@ -58,10 +58,14 @@ export function loadPayloadProtection(config: AppConfig, logger?: Logger): Paylo
   let source = 'PAYLOAD_KEYS';
   if (keys.length === 0) {
     if (production) {
-      throw new Error(
-        'Invalid configuration: PAYLOAD_KEYS must be set when NODE_ENV=production ' +
-          '(workflow payloads are encrypted; e.g. PAYLOAD_KEYS="k1:$(openssl rand -base64 32)")',
-      );
+      throw new ConfigurationError([
+        {
+          variable: 'PAYLOAD_KEYS',
+          message:
+            'must be set when NODE_ENV=production (workflow payloads are encrypted; ' +
+            'e.g. PAYLOAD_KEYS="k1:$(openssl rand -base64 32)")',
+        },
+      ]);
     }
     const file = loadOrCreateDevKeys(payloads.keyFile);
     keys = file.keys;

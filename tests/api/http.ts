@@ -97,3 +97,18 @@ export function problemSlug(result: CallResult): string {
   }
   return String(json.type).replace('https://order-saga.dev/problems/', '');
 }
+
+/** Repeats `attempt` until `ok` accepts its answer or `ms` have passed; returns the last answer either way. */
+export async function eventually<T>(
+  attempt: () => Promise<T>,
+  ok: (value: T) => boolean,
+  ms: number,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await attempt();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { startTestStack, type TestStack } from '../../harness/in-process-stack.js';
-import { type CallOptions, call, orderBody, problemSlug } from './http.js';
+import { type CallOptions, call, eventually, orderBody, problemSlug } from './http.js';
 
 const TEMPORAL_TIMEOUT_MS = 1_500;
 const RETRY_AFTER_SECONDS = 2;
@@ -31,15 +31,6 @@ afterAll(async () => {
 
 const send = (method: string, path: string, options?: CallOptions) =>
   call(stack.baseUrl, method, path, options);
-
-async function eventually<T>(attempt: () => Promise<T>, ok: (value: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await attempt();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 it('answers 503 + Retry-After while Temporal is down and recovers when it is back', async () => {
   const before = await send('POST', '/v1/orders?wait=30', { body: orderBody({ customerId: 'cust-outage' }) });

