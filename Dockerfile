@@ -16,6 +16,7 @@ COPY core ./core
 COPY workflows ./workflows
 COPY workers ./workers
 COPY activities ./activities
+COPY events ./events
 COPY db ./db
 RUN node --import tsx workers/workflow-bundle.ts --out dist/workflows.js
 
@@ -37,6 +38,7 @@ COPY --chown=root:root package.json tsconfig.json ./
 COPY --chown=root:root contracts ./contracts
 COPY --chown=root:root core ./core
 COPY --chown=root:root db ./db
+COPY --chown=root:root events ./events
 COPY --chown=root:root activities ./activities
 COPY --chown=root:root workflows ./workflows
 COPY --chown=root:root workers ./workers

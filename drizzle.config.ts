@@ -5,6 +5,6 @@ export default defineConfig({
   dialect: 'postgresql',
   schema: './db/schema/index.ts',
   out: './db/migrations',
-  schemaFilter: ['orders', 'inventory', 'payments', 'shipping'],
+  schemaFilter: ['orders', 'inventory', 'payments', 'shipping', 'notifications'],
   dbCredentials: { url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
 });

@@ -1,6 +1,7 @@
 /** Activities of the inventory service: reserve all items or none, then release or commit the reservation. */
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { and, eq, gte, sql } from 'drizzle-orm';
+import type { EventName } from '../contracts/events.js';
 import {
   type InventoryActivities,
   type OrderRef,
@@ -14,6 +15,7 @@ import {
 } from '../contracts/inventory.js';
 import type { Database, Transaction } from '../db/client.js';
 import { products, reservationItems, reservations } from '../db/schema/inventory.js';
+import { appendEvent } from '../events/outbox.js';
 
 /** Failure type for a malformed request (empty items, bad quantity): a bug upstream, retrying cannot help. */
 export const INVALID_STOCK_REQUEST = 'InvalidStockRequest';
@@ -53,6 +55,7 @@ export function createInventoryActivities({ db }: InventoryActivityDeps): Invent
           if (taken.length === 0) throw await stockFailure(tx, input.orderId, line);
         }
         await tx.insert(reservationItems).values(lines.map((line) => ({ orderId: input.orderId, ...line })));
+        await appendStockEvent(tx, 'StockReserved', input.orderId, lines);
         return outcome(input.orderId, 'RESERVED', true);
       });
       log.info('reserve stock', { orderId: input.orderId, status: result.status, changed: result.changed });
@@ -66,8 +69,11 @@ export function createInventoryActivities({ db }: InventoryActivityDeps): Invent
           .values({ orderId: input.orderId, status: 'RELEASED' })
           .onConflictDoNothing({ target: reservations.orderId })
           .returning({ orderId: reservations.orderId });
-        // No reservation existed: the tombstone makes a late reserveStock take nothing.
-        if (tombstone.length > 0) return outcome(input.orderId, 'RELEASED', true);
+        // No reservation existed: the tombstone makes a late reserveStock take nothing (nothing to give back).
+        if (tombstone.length > 0) {
+          await appendStockEvent(tx, 'StockReleased', input.orderId, []);
+          return outcome(input.orderId, 'RELEASED', true);
+        }
         // The conditional update is the guard: of two concurrent releases only one sees RESERVED.
         const released = await tx
           .update(reservations)
@@ -76,7 +82,8 @@ export function createInventoryActivities({ db }: InventoryActivityDeps): Invent
           .returning({ orderId: reservations.orderId });
         if (released.length === 0)
           return outcome(input.orderId, await currentStatus(tx, input.orderId), false);
-        for (const line of await heldLines(tx, input.orderId)) {
+        const held = await heldLines(tx, input.orderId);
+        for (const line of held) {
           await tx
             .update(products)
             .set({
@@ -86,6 +93,7 @@ export function createInventoryActivities({ db }: InventoryActivityDeps): Invent
             })
             .where(eq(products.sku, line.sku));
         }
+        await appendStockEvent(tx, 'StockReleased', input.orderId, held);
         return outcome(input.orderId, 'RELEASED', true);
       });
       log.info('release stock', { orderId: input.orderId, status: result.status, changed: result.changed });
@@ -109,12 +117,14 @@ export function createInventoryActivities({ db }: InventoryActivityDeps): Invent
           });
         }
         // The units leave the warehouse: they stop being reserved and never come back to available.
-        for (const line of await heldLines(tx, input.orderId)) {
+        const held = await heldLines(tx, input.orderId);
+        for (const line of held) {
           await tx
             .update(products)
             .set({ reserved: sql`${products.reserved} - ${line.quantity}`, updatedAt: new Date() })
             .where(eq(products.sku, line.sku));
         }
+        await appendStockEvent(tx, 'StockCommitted', input.orderId, held);
         return outcome(input.orderId, 'COMMITTED', true);
       });
       log.info('commit stock', { orderId: input.orderId, status: result.status, changed: result.changed });
@@ -194,6 +204,19 @@ async function heldLines(tx: Transaction, orderId: string): Promise<StockLine[]>
     // "C" is byte order whatever the database's collation; the JS sort makes the order not depend on it at all.
     .orderBy(sql`${reservationItems.sku} collate "C"`);
   return inLockOrder(rows);
+}
+
+/** Records a change of an order's held stock, with the lines it moved, in the transaction that moved them. */
+async function appendStockEvent(
+  tx: Transaction,
+  name: EventName<'inventory'>,
+  orderId: string,
+  lines: readonly StockLine[],
+): Promise<void> {
+  await appendEvent(tx, 'inventory', name, orderId, {
+    orderId,
+    items: lines.map(({ sku, quantity }) => ({ sku, quantity })),
+  });
 }
 
 function outcome(orderId: string, status: ReservationStatus | null, changed: boolean): ReservationResult {

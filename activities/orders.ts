@@ -9,8 +9,9 @@ import {
   type SetOrderStatusInput,
 } from '../contracts/orders.js';
 import { type OrderOutcome, recordSagaEvent } from '../core/saga-events.js';
-import type { Database } from '../db/client.js';
+import type { Database, Transaction } from '../db/client.js';
 import { orders } from '../db/schema/orders.js';
+import { appendEvent } from '../events/outbox.js';
 
 /** Metric label of a failure without a usable code (sagas started before codes were passed, or an odd one). */
 export const OTHER_FAILURE = 'other';
@@ -30,13 +31,16 @@ const OUTCOME_OF: Partial<Record<OrderStatus, OrderOutcome>> = {
   CANCELLED: 'cancelled',
 };
 
-/** Inserts the order's row unless one exists (the first write wins and keeps any later status); true if it did. */
+/**
+ * Inserts the order's row unless one exists (the first write wins and keeps any later status), with its
+ * OrderPlaced event; true if it did.
+ */
 async function insertOrderRow(
-  db: Database,
+  tx: Transaction,
   record: CreateOrderRecordInput,
   state: Partial<typeof orders.$inferInsert> = {},
 ): Promise<boolean> {
-  const inserted = await db
+  const inserted = await tx
     .insert(orders)
     .values({
       orderId: record.orderId,
@@ -53,12 +57,20 @@ async function insertOrderRow(
     })
     .onConflictDoNothing({ target: orders.orderId })
     .returning({ orderId: orders.orderId });
-  return inserted.length > 0;
+  if (inserted.length === 0) return false;
+  await appendEvent(tx, 'orders', 'OrderPlaced', record.orderId, {
+    orderId: record.orderId,
+    customerId: record.customerId,
+    clientId: record.clientId ?? ANONYMOUS_CLIENT_ID,
+    items: record.items.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPriceCents })),
+    totalCents: record.totalCents,
+  });
+  return true;
 }
 
 /** Inserts the row from the write's view when none exists; true when this write created it. */
 function createFromView(
-  db: Database,
+  tx: Transaction,
   input: SetOrderStatusInput,
   changes: Partial<typeof orders.$inferInsert>,
 ): Promise<boolean> {
@@ -66,8 +78,45 @@ function createFromView(
   if (!view) return Promise.resolve(false);
   const { customerId, items, totalCents, createdAt } = view;
   const record = { orderId: input.orderId, customerId, items, totalCents, createdAt };
-  return insertOrderRow(db, input.clientId ? { ...record, clientId: input.clientId } : record, changes);
+  return insertOrderRow(tx, input.clientId ? { ...record, clientId: input.clientId } : record, changes);
 }
+
+/** `reason` of an OrderFailed whose saga passed none. */
+export const NO_FAILURE_REASON = 'no reason recorded';
+
+/** The events of an applied status write: the change itself, and the order's end when the status is terminal. */
+async function appendStatusEvents(
+  tx: Transaction,
+  input: SetOrderStatusInput,
+  previousStatus: OrderStatus | null,
+  totalCents: number,
+): Promise<void> {
+  const { orderId, status } = input;
+  await appendEvent(tx, 'orders', 'OrderStatusChanged', orderId, { orderId, status, previousStatus });
+  switch (status) {
+    case 'COMPLETED':
+      await appendEvent(tx, 'orders', 'OrderCompleted', orderId, { orderId, totalCents });
+      return;
+    case 'FAILED':
+      await appendEvent(tx, 'orders', 'OrderFailed', orderId, {
+        orderId,
+        failureCode: input.failureCode || null,
+        reason: input.failureReason ?? NO_FAILURE_REASON,
+      });
+      return;
+    case 'CANCELLED':
+      await appendEvent(tx, 'orders', 'OrderCancelled', orderId, { orderId });
+      return;
+    default:
+      // Not an end (COMPENSATION_FAILED waits for an operator).
+      return;
+  }
+}
+
+/** What a status write did: moved the order, created its row, found nothing to change, or found no row. */
+type StatusWrite =
+  | { applied: true; createdAt: Date; createdRow: boolean }
+  | { applied: false; current: { status: OrderStatus; statusSeq: number } | null };
 
 /** Metrics of a status write that changed the row: an order's end, or a compensation that needs an operator. */
 function recordStatusEvents(input: SetOrderStatusInput, createdAt: Date): void {
@@ -96,7 +145,7 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
   return {
     async createOrderRecord(input: CreateOrderRecordInput): Promise<void> {
       // The saga may retry this after a crash; the first row wins and keeps any later status.
-      const created = await insertOrderRow(db, input);
+      const created = await db.transaction((tx) => insertOrderRow(tx, input));
       // Only the insert that created the row counts the order as started: a retry inserts nothing.
       if (created) recordSagaEvent({ kind: 'orderStarted', orderId: input.orderId });
       log.info('order record written', { orderId: input.orderId, changed: created });
@@ -113,34 +162,41 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
         ...(input.view ? { view: input.view } : {}),
         updatedAt: now,
       };
-      const updated = await db
-        .update(orders)
-        .set(changes)
-        // A retry delivered after a newer status carries a lower seq and must not move the order back.
-        .where(and(eq(orders.orderId, input.orderId), lt(orders.statusSeq, input.seq)))
-        .returning({ orderId: orders.orderId, createdAt: orders.createdAt });
-      const row = updated[0];
-      if (row) {
+      const write = await db.transaction(async (tx): Promise<StatusWrite> => {
+        // Locked, so the status it read is the one this write replaces (the event's previousStatus).
+        const [current] = await tx
+          .select({ status: orders.status, statusSeq: orders.statusSeq })
+          .from(orders)
+          .where(eq(orders.orderId, input.orderId))
+          .for('update');
+        if (!current) {
+          // A first write that failed for good leaves no row: a write carrying the whole view creates it instead.
+          if (!input.view || !(await createFromView(tx, input, changes)))
+            return { applied: false, current: null };
+          await appendStatusEvents(tx, input, null, input.view.totalCents);
+          return { applied: true, createdAt: new Date(input.view.createdAt), createdRow: true };
+        }
+        const [row] = await tx
+          .update(orders)
+          .set(changes)
+          // A retry delivered after a newer status carries a lower seq and must not move the order back.
+          .where(and(eq(orders.orderId, input.orderId), lt(orders.statusSeq, input.seq)))
+          .returning({ createdAt: orders.createdAt, totalCents: orders.totalCents });
+        if (!row) return { applied: false, current };
+        await appendStatusEvents(tx, input, current.status, row.totalCents);
+        return { applied: true, createdAt: row.createdAt, createdRow: false };
+      });
+      if (write.applied) {
         // The one write that made the order terminal: a repeated or stale write updates nothing.
-        recordStatusEvents(input, row.createdAt);
-        log.info('order status set', { orderId: input.orderId, status: input.status, seq: input.seq });
+        recordStatusEvents(input, write.createdAt);
+        log.info(write.createdRow ? 'order record created by its status write' : 'order status set', {
+          orderId: input.orderId,
+          status: input.status,
+          seq: input.seq,
+        });
         return;
       }
-      const existing = await db
-        .select({ status: orders.status, statusSeq: orders.statusSeq })
-        .from(orders)
-        .where(eq(orders.orderId, input.orderId));
-      const current = existing[0];
-      if (!current) {
-        // A first write that failed for good leaves no row: a write carrying the whole view creates it instead.
-        if (input.view && (await createFromView(db, input, changes))) {
-          recordStatusEvents(input, new Date(input.view.createdAt));
-          log.info('order record created by its status write', {
-            orderId: input.orderId,
-            status: input.status,
-          });
-          return;
-        }
+      if (!write.current) {
         // Retryable on purpose: the row may be written by a createOrderRecord still in flight.
         throw new Error(`order ${input.orderId} does not exist yet; cannot set status ${input.status}`);
       }
@@ -148,8 +204,8 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
         orderId: input.orderId,
         status: input.status,
         seq: input.seq,
-        currentStatus: current.status,
-        currentSeq: current.statusSeq,
+        currentStatus: write.current.status,
+        currentSeq: write.current.statusSeq,
       });
     },
   };

@@ -12,6 +12,7 @@ import {
 } from '../contracts/payments.js';
 import type { Database, Transaction } from '../db/client.js';
 import { type LedgerKind, ledger } from '../db/schema/payments.js';
+import { appendEvent } from '../events/outbox.js';
 import { requestCharge, requestRefund, tokenFingerprint } from './providers/payment-provider.js';
 
 /** Failure type for an amount no retry could ever charge (negative or fractional cents). */
@@ -83,6 +84,11 @@ export function createPaymentsActivities({ db }: PaymentsActivityDeps): Payments
           .returning({ providerRef: ledger.providerRef, amountCents: ledger.amountCents });
         const charge = inserted[0];
         if (!charge) throw new Error(`charge of order ${orderId} conflicted under the order lock; retrying`);
+        await appendEvent(tx, 'payments', 'PaymentCharged', orderId, {
+          orderId,
+          chargeId: decision.providerRef,
+          amountCents: charge.amountCents,
+        });
         return {
           orderId,
           status: 'CHARGED',
@@ -132,10 +138,19 @@ export function createPaymentsActivities({ db }: PaymentsActivityDeps): Payments
           });
         }
         const { providerRef } = decision;
-        await tx
+        const refunded = await tx
           .insert(ledger)
           .values({ orderId, kind: 'REFUND', amountCents: charge.amountCents, providerRef })
-          .onConflictDoNothing();
+          .onConflictDoNothing()
+          .returning({ amountCents: ledger.amountCents });
+        // Money moved back: the only refund outcome that is an event (a VOID only blocks a late charge).
+        if (refunded.length > 0) {
+          await appendEvent(tx, 'payments', 'PaymentRefunded', orderId, {
+            orderId,
+            refundId: providerRef,
+            amountCents: charge.amountCents,
+          });
+        }
         return { orderId, status: 'REFUNDED', amountCents: charge.amountCents, changed: true };
       });
       log.info('refund payment', {

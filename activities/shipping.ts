@@ -16,6 +16,7 @@ import {
 } from '../contracts/shipping.js';
 import type { Database, Transaction } from '../db/client.js';
 import { type SHIPMENT_STATUSES, shipments } from '../db/schema/shipping.js';
+import { appendEvent } from '../events/outbox.js';
 import { type ShippingCarrier, simulatedCarrier } from './providers/shipping-carrier.js';
 
 /** What the shipping activities need. */
@@ -83,7 +84,10 @@ export function createShippingActivities({
           .set({ status: 'CREATED', trackingId, updatedAt: new Date() })
           .where(and(eq(shipments.orderId, orderId), eq(shipments.status, 'BOOKING')))
           .returning({ orderId: shipments.orderId });
-        if (created.length > 0) return { orderId, status: 'CREATED', trackingId, changed: true };
+        if (created.length > 0) {
+          await appendEvent(tx, 'shipping', 'ShipmentCreated', orderId, { orderId, trackingId });
+          return { orderId, status: 'CREATED', trackingId, changed: true };
+        }
         const row = await readShipment(tx, orderId);
         // A parallel attempt recorded the same booking first.
         if (row.status === 'CREATED')
@@ -111,7 +115,10 @@ export function createShippingActivities({
           .values({ orderId, status: 'CANCELLED' })
           .onConflictDoNothing({ target: shipments.orderId })
           .returning({ orderId: shipments.orderId });
-        if (tombstone.length > 0) return cancelOutcome(orderId, null, true, false);
+        if (tombstone.length > 0) {
+          await appendEvent(tx, 'shipping', 'ShipmentCancelled', orderId, { orderId, trackingId: null });
+          return cancelOutcome(orderId, null, true, false);
+        }
         // A BOOKING row is cancelled too: the carrier may hold its booking already, and if the booking comes back
         // later, its createShipment finds CANCELLED and voids it.
         const [cancelled] = await tx
@@ -119,7 +126,11 @@ export function createShippingActivities({
           .set({ status: 'CANCELLED', updatedAt: new Date() })
           .where(and(eq(shipments.orderId, orderId), inArray(shipments.status, ['BOOKING', 'CREATED'])))
           .returning({ trackingId: shipments.trackingId });
-        if (cancelled) return cancelOutcome(orderId, cancelled.trackingId, true, true);
+        if (cancelled) {
+          const { trackingId } = cancelled;
+          await appendEvent(tx, 'shipping', 'ShipmentCancelled', orderId, { orderId, trackingId });
+          return cancelOutcome(orderId, trackingId, true, true);
+        }
         // Already CANCELLED. With a tracking id a booking existed: tell the carrier again (its cancel is idempotent),
         // in case the attempt that cancelled it committed and died before reaching the carrier.
         const current = await readShipment(tx, orderId);

@@ -1,17 +1,73 @@
-/** `npm start`: the whole system in one process tree — Temporal dev server, database, all workers and the API. */
+/**
+ * `npm start`: the whole system in one process tree — Temporal dev server, NATS (JetStream), database, all workers
+ * and the API.
+ */
 import path from 'node:path';
 import { codecServerFor, describeCodecServer } from '../api/codec/routes.js';
 import { describeClients } from '../core/api-keys.js';
-import { formatAddress, loadConfig, PROJECT_ROOT } from '../core/config.js';
+import {
+  type AppConfig,
+  type EventStreamSettings,
+  formatAddress,
+  loadConfig,
+  PROJECT_ROOT,
+} from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { seedCatalog } from '../db/seed.js';
+import { createNatsClient } from '../events/nats.js';
+import { ensureStreams } from '../events/streams.js';
 import { type DevServer, startDevServer } from '../harness/dev-server.js';
+import { requireNatsServer, requireTemporalCli } from '../harness/dev-tools.mjs';
+import { portInUse } from '../harness/free-port.js';
+import { DEFAULT_NATS_PORT, type NatsServer, startNatsServer } from '../harness/nats-server.js';
 import { startSystem } from '../harness/system.js';
-import { requireTemporalCli } from '../harness/temporal-tools.mjs';
 import { createProcessRegistry } from '../workers/metrics.js';
+
+/** Where the embedded NATS server keeps its streams (JetStream file store). */
+const NATS_STORE_DIR = path.join(PROJECT_ROOT, '.data', 'nats');
+
+/** The embedded NATS server on 4222, or on a free port when something else (a system nats-server) has 4222. */
+async function startEmbeddedNats(logger: Logger): Promise<NatsServer> {
+  const host = '127.0.0.1';
+  let port = DEFAULT_NATS_PORT;
+  if (await portInUse(host, port)) {
+    port = 0;
+    logger.warn(
+      `port ${DEFAULT_NATS_PORT} is taken: the embedded NATS server takes a free port (set NATS_URL to use that server instead)`,
+    );
+  }
+  return startNatsServer({
+    binary: requireNatsServer({ log: (line) => logger.info(line) }),
+    host,
+    port,
+    storeDir: NATS_STORE_DIR,
+    name: 'order-saga-dev',
+    onOutput: (line) => logger.debug({ source: 'nats' }, line),
+  });
+}
+
+/** Creates or updates the streams; with an external NATS that is down, in the background once it answers. */
+async function ensureEventStreams(
+  servers: string[],
+  settings: EventStreamSettings,
+  logger: Logger,
+  wait: boolean,
+): Promise<void> {
+  const client = createNatsClient({ servers, name: 'dev:streams', logger });
+  const ensure = async () => {
+    try {
+      const ensured = await ensureStreams(await client.manager(), settings);
+      logger.info({ streams: ensured.map(({ name, action }) => `${name} ${action}`) }, 'event streams ready');
+    } finally {
+      await client.close();
+    }
+  };
+  if (wait) return ensure();
+  ensure().catch((err) => logger.error({ err }, 'event streams could not be created'));
+}
 
 /** Set once cleanups exist, so a failure at any later point still stops what was started. */
 let fail: (err: unknown) => void = (err) => {
@@ -68,6 +124,21 @@ async function main(): Promise<void> {
     logger.info({ address: devServer.address }, 'temporal dev server ready');
   }
 
+  // Unless NATS_URL names a server, one runs here; the workers' relays and consumers get its URL as if configured.
+  let natsServer: NatsServer | undefined;
+  let natsServers = config.events.natsServers;
+  if (natsServers.length === 0) {
+    natsServer = await startEmbeddedNats(logger);
+    cleanups.push(() => natsServer?.stop() ?? Promise.resolve());
+    natsServers = [natsServer.url];
+    logger.info({ url: natsServer.url }, 'nats server ready');
+  }
+  await ensureEventStreams(natsServers, config.events.streams, logger, natsServer !== undefined);
+  const stackConfig: AppConfig = {
+    ...config,
+    events: { ...config.events, natsUrl: natsServers.join(','), natsServers },
+  };
+
   const database = await openDatabase(config.database);
   cleanups.push(() => database.close());
   await migrateDatabase(database);
@@ -80,7 +151,7 @@ async function main(): Promise<void> {
   // metrics together.
   const { temporalMetrics } = config.worker;
   const system = await startSystem({
-    config,
+    config: stackConfig,
     protection,
     database,
     logger,
@@ -104,6 +175,7 @@ async function main(): Promise<void> {
     `  Temporal UI    ${ui}`,
     `  Metrics        ${api}/metrics`,
     `  SDK metrics    ${temporalMetrics ? `http://${formatAddress(temporalMetrics)}/metrics` : 'off (TEMPORAL_METRICS_PORT=0)'}`,
+    `  NATS           ${natsServer ? `${natsServer.url} (JetStream, store ${path.relative(PROJECT_ROOT, natsServer.storeDir)})` : `${stackConfig.events.natsUrl} (NATS_URL)`}`,
     `  Database       ${database.driver === 'pglite' ? `PGlite in ${path.relative(PROJECT_ROOT, config.database.pgliteDir)}` : 'Postgres (DATABASE_URL)'}`,
     `  Auth           ${config.auth.enabled ? `on (${describeClients(config.auth.apiKeys, config.auth.adminKeys)})` : 'OFF — no API keys configured (dev mode)'}`,
     `  Payloads       ${protection.summary}`,

@@ -17,6 +17,8 @@ export {
   type AppConfig,
   type CodecSettings,
   type DatabaseSslSettings,
+  type EventSettings,
+  type EventStreamSettings,
   formatAddress,
   type ListenAddress,
   type PayloadSettings,

@@ -42,6 +42,20 @@ export interface DatabaseHandle {
   close(): Promise<void>;
   /** Throws when the database cannot answer a trivial query; used by readiness checks. */
   ping(): Promise<void>;
+  /**
+   * LISTENs on `channel` (a lower-case identifier) and calls `onNotify` with each NOTIFY's payload, delivered after
+   * the notifying transaction commits; resolves once listening, with the function that stops it. On postgres the
+   * listener has its own connection and re-listens after a reconnect, calling `onNotify('')` then, since
+   * notifications sent while it was away are lost.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
+/** Channel names `listen` accepts: unquoted identifiers that Postgres would not fold or need to escape. */
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checkChannel(channel: string): void {
+  if (!CHANNEL_NAME.test(channel)) throw new Error(`invalid LISTEN channel ${JSON.stringify(channel)}`);
 }
 
 /** Where to connect: `url` wins; otherwise PGlite in `pgliteDir`, in memory for 'memory://' or undefined. */
@@ -96,6 +110,16 @@ function openPostgres(url: string, poolSize: number, ssl: PostgresSsl | undefine
     ping: async () => {
       await db.execute(sql`select 1`);
     },
+    listen: async (channel, onNotify) => {
+      checkChannel(channel);
+      let listened = false;
+      const { unlisten } = await client.listen(channel, onNotify, () => {
+        // Called again after every reconnect: whatever was notified in between is gone, so wake the listener.
+        if (listened) onNotify('');
+        listened = true;
+      });
+      return unlisten;
+    },
   };
 }
 
@@ -128,6 +152,11 @@ function pgliteHandle(client: PGlite, release: () => void): DatabaseHandle {
     },
     ping: async () => {
       await db.execute(sql`select 1`);
+    },
+    listen: async (channel, onNotify) => {
+      checkChannel(channel);
+      const unlisten = await client.listen(channel, onNotify);
+      return () => unlisten();
     },
   };
 }

@@ -1,10 +1,10 @@
 /** Starts the Temporal CLI dev server as a child process (SQLite file, Web UI, our search attributes). */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ORDER_SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
+import { portInUse } from './free-port.js';
 
 export interface DevServerOptions {
   cli: string;
@@ -42,18 +42,6 @@ export interface DevServer {
   uiUrl: string | null;
   process: ChildProcess;
   stop(): Promise<void>;
-}
-
-/** True when something already listens on host:port. */
-export function portInUse(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** The `temporal` CLI arguments for a dev server with these options (tuned unless `untuned`). */

@@ -24,6 +24,8 @@ export interface ProcessSpec {
   restartOnCrash?: boolean;
   /** Its own process group, so signals reach what it starts (`npm start` runs a wrapper and the stack). */
   processGroup?: boolean;
+  /** Called with every output line as it arrives (e.g. to forward a server's log into the caller's logger). */
+  onLine?: (line: string) => void;
 }
 
 /** `node --import tsx <file> [args]`: how the harness runs the project's TypeScript entry points. */
@@ -221,6 +223,7 @@ export class ManagedProcess {
   private keep(line: string): void {
     this.kept.push(line);
     this.lineCount += 1;
+    this.spec.onLine?.(line);
     if (this.kept.length > KEPT_LINES) this.kept.shift();
   }
 

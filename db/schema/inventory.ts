@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, integer, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import type { ReservationStatus } from '../../contracts/inventory.js';
+import { outboxTable } from './outbox.js';
 import { sqlList } from './sql-list.js';
 
 /** Every status a reservation row can hold; `RELEASED` with no items is a tombstone. */
@@ -60,3 +61,6 @@ export const reservationItems = inventorySchema.table(
     foreignKey({ columns: [t.orderId], foreignColumns: [reservations.orderId] }).onDelete('cascade'),
   ],
 );
+
+/** Events of the inventory service waiting to be published, appended in the transaction of their effect. */
+export const inventoryOutbox = outboxTable(inventorySchema);

@@ -8,6 +8,7 @@ import {
   type OrderState,
   type OrderStatus,
 } from '../../contracts/orders.js';
+import { outboxTable } from './outbox.js';
 import { sqlList } from './sql-list.js';
 
 /** The `orders` Postgres schema; only the orders service writes here. */
@@ -61,3 +62,6 @@ export const orders = ordersSchema.table(
     ),
   ],
 );
+
+/** Events of the orders service waiting to be published, appended in the transaction of their effect. */
+export const ordersOutbox = outboxTable(ordersSchema);

@@ -1,6 +1,7 @@
 /** Tables of the payments service (Postgres schema `payments`). */
 import { sql } from 'drizzle-orm';
 import { bigint, check, pgSchema, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable } from './outbox.js';
 import { sqlList } from './sql-list.js';
 
 /** Kinds of ledger entries: money taken, money given back, or a marker that a charge must never happen. */
@@ -32,3 +33,6 @@ export const ledger = paymentsSchema.table(
     check('ledger_token_fingerprint_check', sql`${t.tokenFingerprint} ~ '^[0-9a-f]{16,64}$'`),
   ],
 );
+
+/** Events of the payments service waiting to be published, appended in the transaction of their effect. */
+export const paymentsOutbox = outboxTable(paymentsSchema);

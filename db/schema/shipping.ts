@@ -1,6 +1,7 @@
 /** Tables of the shipping service (Postgres schema `shipping`). */
 import { sql } from 'drizzle-orm';
 import { check, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
+import { outboxTable } from './outbox.js';
 import { sqlList } from './sql-list.js';
 
 /**
@@ -26,3 +27,6 @@ export const shipments = shippingSchema.table(
   },
   (t) => [check('shipments_status_check', sql`${t.status} in (${sqlList(SHIPMENT_STATUSES)})`)],
 );
+
+/** Events of the shipping service waiting to be published, appended in the transaction of their effect. */
+export const shippingOutbox = outboxTable(shippingSchema);

@@ -198,4 +198,51 @@ describe('sections', () => {
     });
     expect(problemLines({ TEMPORAL_ADDRESS: '' })).toEqual([expect.stringMatching(/^TEMPORAL_ADDRESS: /)]);
   });
+
+  it('event settings: NATS_URL unset by default (a list when set), stream limits and outbox retention', () => {
+    expect(loadConfig({}).events).toEqual({
+      natsUrl: undefined,
+      natsServers: [],
+      streams: { replicas: 1, maxAgeHours: 168, maxBytes: 1024 ** 3, duplicateWindowSeconds: 120 },
+      outboxRetentionHours: 24,
+    });
+    const { events } = loadConfig({
+      NATS_URL: 'nats://nats-0.nats:4222, nats://nats-1.nats:4222,tls://nats-2.nats:4222',
+      EVENTS_STREAM_REPLICAS: '3',
+      EVENTS_STREAM_MAX_AGE_HOURS: '24',
+      EVENTS_STREAM_MAX_BYTES: String(8 * 1024 ** 3),
+      EVENTS_DUPLICATE_WINDOW_SECONDS: '300',
+      EVENTS_OUTBOX_RETENTION_HOURS: '0',
+    });
+    expect(events).toEqual({
+      natsUrl: 'nats://nats-0.nats:4222,nats://nats-1.nats:4222,tls://nats-2.nats:4222',
+      natsServers: ['nats://nats-0.nats:4222', 'nats://nats-1.nats:4222', 'tls://nats-2.nats:4222'],
+      streams: { replicas: 3, maxAgeHours: 24, maxBytes: 8 * 1024 ** 3, duplicateWindowSeconds: 300 },
+      outboxRetentionHours: 0,
+    });
+    // Optional everywhere, production included: without it the outbox keeps its rows until a NATS_URL is set.
+    expect(loadConfig({ NATS_URL: '' }).events.natsUrl).toBeUndefined();
+  });
+
+  it('event settings that cannot work are refused in the one format', () => {
+    expect(
+      problemLines({
+        NATS_URL: 'http://nats:4222,nats://ok:4222',
+        EVENTS_STREAM_REPLICAS: '7',
+        EVENTS_STREAM_MAX_BYTES: '1000',
+      }),
+    ).toEqual([
+      'NATS_URL: "http://nats:4222": expected nats://host:port or tls://host:port',
+      expect.stringMatching(/^EVENTS_STREAM_REPLICAS: /),
+      expect.stringMatching(/^EVENTS_STREAM_MAX_BYTES: /),
+    ]);
+    expect(problemLines({ NATS_URL: 'nats-0:4222' })).toEqual([
+      expect.stringMatching(/^NATS_URL: "nats-0:4222": expected nats:\/\/host:port/),
+    ]);
+    expect(
+      problemLines({ EVENTS_STREAM_MAX_AGE_HOURS: '1', EVENTS_DUPLICATE_WINDOW_SECONDS: '7200' }),
+    ).toEqual([
+      expect.stringMatching(/^EVENTS_DUPLICATE_WINDOW_SECONDS: must not exceed EVENTS_STREAM_MAX_AGE_HOURS/),
+    ]);
+  });
 });

@@ -43,6 +43,8 @@ beforeAll(async () => {
       HOST: '127.0.0.1',
       PORT: String(port),
       TEMPORAL_ADDRESS: devServer.address,
+      // The run's NATS server: the stack's own would take 4222 and the project's .data/nats.
+      NATS_URL: inject('natsUrl'),
       TEMPORAL_METRICS_PORT: '0',
       PGLITE_DIR: path.join(dir, 'pglite'),
       PAYLOAD_KEY_FILE: path.join(dir, 'payload-keys'),

@@ -25,9 +25,13 @@ export interface NpmStartStack {
   stop(): Promise<void>;
 }
 
-/** What the stack needs: the Temporal CLI, a folder for its PGlite, and a log file each for it and the dev server. */
+/**
+ * What the stack needs: the Temporal CLI, the run's NATS server (so the stack starts none on 4222 with the
+ * project's .data/nats), a folder for its PGlite, and a log file each for it and the dev server.
+ */
 export interface NpmStartStackOptions {
   temporalCli: string;
+  natsUrl: string;
   dataDir: string;
   npmStartLog: string;
   temporalLog: string;
@@ -69,6 +73,7 @@ export async function startNpmStartStack(options: NpmStartStackOptions): Promise
         HOST: '127.0.0.1',
         PORT: String(apiPort),
         TEMPORAL_ADDRESS: devServer.address,
+        NATS_URL: options.natsUrl,
         TEMPORAL_METRICS_PORT: String(sdkPort),
         PGLITE_DIR: path.join(options.dataDir, 'pglite'),
         LOG_LEVEL: 'info',

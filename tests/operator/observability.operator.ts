@@ -69,6 +69,7 @@ describe('observability of `npm start`, through Prometheus, Grafana queries and 
       workDir = mkdtempSync(path.join(os.tmpdir(), 'operator-observability-'));
       stack = await startNpmStartStack({
         temporalCli: inject('temporalCli'),
+        natsUrl: inject('natsUrl'),
         dataDir: workDir,
         npmStartLog: report.file('npm-start.log'),
         temporalLog: report.file('temporal.log'),
