@@ -10,6 +10,7 @@ import type { Logger } from '../core/logger.js';
 import type { Database } from '../db/client.js';
 import { countAwaitingOperator } from '../db/queries/orders.js';
 import { type CodecServerDeps, codecRouter } from './codec/routes.js';
+import { asyncApiRouter } from './docs/asyncapi.js';
 import { serveOpenApiDocument } from './docs/openapi-document.js';
 import { documentOperationalRoutes } from './docs/operational-routes.js';
 import { swaggerUiRouter } from './docs/swagger-ui.js';
@@ -60,6 +61,7 @@ export function createApp(deps: ApiDeps) {
   // `route()` copies a router's routes and OpenAPI entries at the time of the call: mount finished routers only.
   app.route('/', metricsRouter(registry));
   app.route('/', swaggerUiRouter());
+  app.route('/', asyncApiRouter());
   app.route(
     '/',
     healthRouter({

@@ -3,7 +3,7 @@ import { type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Env } from 'hono';
 import { Problem } from '../problems/responses.js';
 
-/** Documents `/metrics`, `/openapi.json`, `/docs` and its assets so the document lists every route the API serves. */
+/** Documents `/metrics`, `/openapi.json`, `/asyncapi.json`, `/docs` and its assets so the document lists every route the API serves. */
 export function documentOperationalRoutes<E extends Env>(app: OpenAPIHono<E>) {
   const registry = app.openAPIRegistry;
   registry.registerPath({
@@ -35,6 +35,28 @@ export function documentOperationalRoutes<E extends Env>(app: OpenAPIHono<E>) {
         content: {
           'application/json': {
             schema: z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) }),
+          },
+        },
+      },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/asyncapi.json',
+    operationId: 'asyncapi',
+    tags: ['operations'],
+    summary: 'The AsyncAPI 3 document of the event stream (CloudEvents on NATS JetStream)',
+    security: [],
+    responses: {
+      200: {
+        description: 'The AsyncAPI document, generated from the event contracts',
+        content: {
+          'application/json': {
+            schema: z.looseObject({
+              asyncapi: z.string(),
+              info: z.looseObject({}),
+              channels: z.looseObject({}),
+            }),
           },
         },
       },
