@@ -9,6 +9,8 @@ import { createLogger } from '../core/logger.js';
 import { createTemporalClient, temporalConnectionOptions } from '../core/temporal.js';
 import type { DatabaseDriver } from '../db/client.js';
 import { seedCatalog } from '../db/seed.js';
+import { createNatsClient } from '../events/nats.js';
+import { ensureStreams } from '../events/streams.js';
 import { createProcessRegistry } from '../workers/metrics.js';
 import { type DevServer, startDevServer } from './dev-server.js';
 import { freePort } from './free-port.js';
@@ -64,6 +66,11 @@ export interface TestStackOptions {
    * Prometheus exporter, one metrics registry shared with the API. Default: one host per service (stopWorker).
    */
   workerEndpoints?: boolean;
+  /**
+   * NATS_URL of the stack (tests pass `inject('natsUrl')`): its streams are ensured and the workers relay their
+   * outboxes there. Without it events stay in the outboxes.
+   */
+  natsUrl?: string;
 }
 
 /** Starts everything in this process on free ports; `stop()` tears it down in reverse. */
@@ -86,9 +93,18 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     TEMPORAL_ADDRESS: devServer.address,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...(options.encryption === false ? { PAYLOAD_ENCRYPTION: 'false' } : testPayloadEnv()),
+    ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
     ...options.env,
   });
   const logger = createLogger('test-stack', config.logLevel, options.logDestination);
+  if (config.events.natsServers.length > 0) {
+    const nats = createNatsClient({ servers: config.events.natsServers, name: 'test-stack:streams', logger });
+    try {
+      await ensureStreams(await nats.manager(), config.events.streams);
+    } finally {
+      await nats.close();
+    }
+  }
   const protection = loadPayloadProtection(config, logger);
   const sdkPort = options.workerEndpoints ? await freePort() : undefined;
   const system = await startSystem({

@@ -1,7 +1,7 @@
 /**
  * A worker process as it is assembled: its HTTP server (/metrics, /healthz, /readyz) listening first, then the
- * workers of its services on one connection. The worker entry (workers/main.ts) and the harness's in-process
- * stack both build workers with it.
+ * workers of its services on one connection, then (with NATS) the outbox relay of each service it hosts. The worker
+ * entry (workers/main.ts) and the harness's in-process stack both build workers with it.
  */
 import type { DataConverter } from '@temporalio/common';
 import type { Registry } from 'prom-client';
@@ -9,6 +9,8 @@ import type { ServiceName } from '../contracts/services.js';
 import type { AppConfig, ListenAddress } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
+import type { NatsClient } from '../events/nats.js';
+import { type OutboxRelay, startOutboxRelay } from '../events/relay.js';
 import { startWorkerHttpServer, type WorkerHttpServer, workerReadiness } from './health-server.js';
 import { createProcessRegistry } from './metrics.js';
 import { startWorkers, type WorkerHost } from './worker-host.js';
@@ -26,6 +28,8 @@ export interface WorkerProcessOptions {
   http: ListenAddress | null;
   /** The SDK's Prometheus exporter; null for none. */
   temporalMetrics: ListenAddress | null;
+  /** NATS, to relay the hosted services' outboxes; without it events wait in the outboxes. */
+  nats?: NatsClient;
 }
 
 /** Running workers and their HTTP server. */
@@ -70,18 +74,32 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     throw err;
   }
   const running = host;
+  const { nats } = options;
+  const relays: OutboxRelay[] = nats
+    ? services.map((service) =>
+        startOutboxRelay({
+          service,
+          database,
+          nats,
+          logger: options.logger,
+          registry,
+          retentionHours: options.config.events.outboxRetentionHours,
+        }),
+      )
+    : [];
   let closing: Promise<void> | undefined;
-  const closeHttp = () => {
-    closing ??= http?.close() ?? Promise.resolve();
+  // After the workers drained, so the relays publish what their last activities committed.
+  const close = () => {
+    closing ??= Promise.all(relays.map((relay) => relay.stop())).then(() => http?.close());
     return closing;
   };
   return {
     httpUrl: http?.url,
     states: () => running.states(),
-    done: running.done.finally(closeHttp),
+    done: running.done.finally(close),
     async shutdown() {
       await running.shutdown();
-      await closeHttp();
+      await close();
     },
   };
 }
