@@ -1,6 +1,7 @@
-# One image for every role of the order saga: the command picks it (api | worker --service <name> | migrate | seed |
-# promote). Runs TypeScript through tsx (a production dependency already), so what runs is exactly what was tested;
-# the only build product is the pre-bundled workflow code. No Temporal binaries, no dev dependencies, no local data.
+# One image for every role of the order saga: the command picks it (api | worker --service <name> |
+# consumer --service notifications | migrate | seed | promote). Runs TypeScript through tsx (a production dependency
+# already), so what runs is exactly what was tested; the only build product is the pre-bundled workflow code. No
+# Temporal binaries, no dev dependencies, no local data.
 
 # Production dependencies only; the lockfile decides every version.
 FROM node:20-bookworm-slim AS deps
@@ -30,6 +31,8 @@ ENV NODE_ENV=production \
     PORT=3000 \
     WORKER_HTTP_HOST=0.0.0.0 \
     WORKER_HTTP_PORT=9091 \
+    CONSUMER_HTTP_HOST=0.0.0.0 \
+    CONSUMER_HTTP_PORT=9091 \
     TEMPORAL_METRICS_HOST=0.0.0.0 \
     TEMPORAL_METRICS_PORT=9464
 WORKDIR /app
@@ -42,6 +45,7 @@ COPY --chown=root:root events ./events
 COPY --chown=root:root activities ./activities
 COPY --chown=root:root workflows ./workflows
 COPY --chown=root:root workers ./workers
+COPY --chown=root:root consumers ./consumers
 COPY --chown=root:root api ./api
 COPY --chown=root:root bin/role.ts bin/promote-build.ts ./bin/
 COPY --from=workflows --chown=root:root /app/dist/workflows.js ./dist/workflows.js

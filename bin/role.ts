@@ -1,10 +1,11 @@
 /**
- * The image's one entry point: `role.ts <api|worker|migrate|seed|promote> [args]` picks the process role and hands
+ * The image's one entry point: `role.ts <api|worker|consumer|migrate|seed|promote> [args]` picks the process role and hands
  * the remaining arguments to that role's own entry module, so containers differ only in their command.
  */
 const ROLES = {
   api: '../api/server.js',
   worker: '../workers/main.js',
+  consumer: '../consumers/notifications/main.js',
   migrate: '../db/migrate-cli.js',
   seed: '../db/seed-cli.js',
   promote: './promote-build.js',

@@ -3,13 +3,21 @@
  * workers with `startWorkerProcess` (workers/main.ts) and the API with `startApiServer` (api/server.ts). `npm start`
  * and the tests' in-process stack run it; they differ only in what they pass in.
  */
+import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { type ApiServer, startApiServer } from '../api/configured-app.js';
+import {
+  type NotificationsServiceOptions,
+  startNotificationsService,
+} from '../consumers/notifications/service.js';
+import { ORDER_EVENTS_STREAM } from '../contracts/events.js';
 import { SERVICE_NAMES, type ServiceName } from '../contracts/services.js';
 import type { ApiSettings, AppConfig, ListenAddress } from '../core/config.js';
 import type { PayloadProtection } from '../core/data-converter.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
+import type { EventConsumer } from '../events/consumer.js';
+import { createNatsClient } from '../events/nats.js';
 import { startWorkerProcess, type WorkerProcess } from '../workers/worker-process.js';
 
 export interface SystemOptions {
@@ -33,6 +41,13 @@ export interface SystemOptions {
   workerHttp?: ListenAddress | null;
   /** The SDK's Prometheus exporter (installed once per process, by the first host). */
   temporalMetrics?: ListenAddress | null;
+  /** Runs the event consumers (the notifications service) too; default: whenever NATS is configured. */
+  consumers?: boolean;
+  /**
+   * Overrides of the notifications consumer (durable name, start, retries). Default: the `notifications` durable,
+   * or with NODE_ENV=test one of the stack's own, from its start time.
+   */
+  notificationsConsumer?: NotificationsServiceOptions['consumer'];
 }
 
 export interface InProcessSystem {
@@ -61,6 +76,12 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
   });
   // Nobody may be listening (tests); the rejection is still delivered to whoever awaits it.
   workerFailure.catch(() => {});
+  // The workers' relays publish through one connection, as one worker process does; none without NATS_URL.
+  const { natsServers } = config.events;
+  const relayNats =
+    natsServers.length > 0
+      ? createNatsClient({ servers: natsServers, name: 'system:relays', logger })
+      : undefined;
   const startHost = async (services: ServiceName[]) => {
     const host = await startWorkerProcess({
       services,
@@ -72,6 +93,7 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
       temporalMetrics: options.temporalMetrics ?? null,
       ...(options.registry ? { registry: options.registry } : {}),
       ...(options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : {}),
+      ...(relayNats ? { nats: relayNats } : {}),
     });
     host.done.catch(failed);
     return host;
@@ -80,6 +102,39 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
   if (options.workerLayout === 'shared') hosts.set('all', await startHost([...SERVICE_NAMES]));
   else for (const service of SERVICE_NAMES) hosts.set(service, await startHost([service]));
   const workerHttpUrl = hosts.get('all')?.httpUrl;
+
+  // The notifications service on its own connection, as its own process would run it. Test stacks share the run's
+  // NATS server, each with its own database: each gets a durable of its own from its start (a shared durable would
+  // split the events between their databases), removed when it stops.
+  const testDurable =
+    config.env === 'test' && !options.notificationsConsumer?.name
+      ? { name: `notifications_${randomBytes(4).toString('hex')}`, start: { time: new Date() } }
+      : undefined;
+  const consumerOverrides = { ...testDurable, ...options.notificationsConsumer };
+  const consumerNats =
+    natsServers.length > 0 && options.consumers !== false
+      ? createNatsClient({ servers: natsServers, name: 'system:consumers', logger })
+      : undefined;
+  const notifications: EventConsumer | undefined = consumerNats
+    ? startNotificationsService({
+        database,
+        nats: consumerNats,
+        logger,
+        streams: config.events.streams,
+        ...(options.registry ? { registry: options.registry } : {}),
+        consumer: consumerOverrides,
+      })
+    : undefined;
+  const stopConsumers = async () => {
+    await notifications?.stop();
+    if (testDurable && consumerNats?.connected) {
+      await consumerNats
+        .manager()
+        .then((jsm) => jsm.consumers.delete(ORDER_EVENTS_STREAM, testDurable.name))
+        .catch(() => false);
+    }
+    await consumerNats?.close();
+  };
 
   const startApi = (listen: ListenAddress) =>
     startApiServer({
@@ -95,7 +150,9 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
   try {
     api = await startApi(options.apiListen);
   } catch (err) {
+    await stopConsumers();
     await Promise.all([...hosts.values()].map((host) => host.shutdown()));
+    await relayNats?.close();
     throw err;
   }
   // A restart binds the port the first start got (it may have asked for 0).
@@ -118,7 +175,9 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
     },
     async stop() {
       await api.close();
+      await stopConsumers();
       await Promise.all([...hosts.values()].map((host) => host.shutdown()));
+      await relayNats?.close();
     },
   };
 }

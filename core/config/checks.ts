@@ -4,7 +4,7 @@ import { type ConfigProblem, problemOfLine } from './errors.js';
 import { BUILT_IN_CURSOR_SECRET, type ParsedEnv, type SectionName } from './schema.js';
 
 /** Which process loads the configuration: what production requires depends on what the process does. */
-export type ConfigRole = 'api' | 'worker' | 'tool';
+export type ConfigRole = 'api' | 'worker' | 'consumer' | 'tool';
 
 /** The API's cursor secret must be at least this long in production. */
 const MIN_PRODUCTION_CURSOR_SECRET_LENGTH = 16;
@@ -35,6 +35,7 @@ const CHECKS: readonly Check[] = [
   },
   { sections: ['worker'], problems: workerTuningConflicts },
   { sections: ['events'], problems: eventStreamConflicts },
+  { sections: ['events'], problems: (e, role) => (role === 'consumer' ? consumerNeedsNats(e) : []) },
   { sections: ['process', 'faults'], problems: (e) => (production(e) ? faultRefusals(e) : []) },
 ];
 
@@ -91,6 +92,17 @@ function workerTuningConflicts(e: ParsedEnv): ConfigProblem[] {
     ];
   }
   return [];
+}
+
+/** An event consumer reads JetStream: without a server it has nothing to do. */
+function consumerNeedsNats(e: ParsedEnv): ConfigProblem[] {
+  if (e.NATS_URL) return [];
+  return [
+    {
+      variable: 'NATS_URL',
+      message: 'is required by an event consumer, which reads its events from JetStream (nats://host:port)',
+    },
+  ];
 }
 
 /** JetStream refuses a stream whose duplicate window is longer than its max age. */

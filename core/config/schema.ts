@@ -20,6 +20,7 @@ export const API_DEFAULTS = {
   temporalTimeoutMs: 5_000,
   retryAfterSeconds: 5,
   maxInFlight: 512,
+  maxEventStreams: 1_000,
   cursorSecret: BUILT_IN_CURSOR_SECRET,
 } as const;
 
@@ -116,6 +117,8 @@ const apiVars = {
   API_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3_600).default(API_DEFAULTS.retryAfterSeconds),
   /** Requests under /v1 allowed in progress at once; past it the API sheds load with 503 + Retry-After. */
   API_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(API_DEFAULTS.maxInFlight),
+  /** Server-Sent Event streams of order events open at once; past it a new one is refused with 503 + Retry-After. */
+  API_MAX_EVENT_STREAMS: z.coerce.number().int().min(1).max(100_000).default(API_DEFAULTS.maxEventStreams),
   /** Key of the listing cursor's integrity tag; set it to make cursors unforgeable across replicas. */
   API_CURSOR_SECRET: unsetIfEmpty(z.string().min(1).default(API_DEFAULTS.cursorSecret)),
 };
@@ -268,6 +271,9 @@ const eventsVars = {
   EVENTS_DUPLICATE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
   /** Hours a published outbox row is kept before the relay deletes it. */
   EVENTS_OUTBOX_RETENTION_HOURS: z.coerce.number().int().min(0).max(8_760).default(24),
+  /** Interface and port of an event consumer process's HTTP server (/metrics, /healthz, /readyz); 0 = any free. */
+  CONSUMER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  CONSUMER_HTTP_PORT: port.default(9096),
 };
 
 const faultVars = {

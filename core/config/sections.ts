@@ -54,6 +54,8 @@ export interface ApiSettings {
   retryAfterSeconds: number;
   cursorSecret: string;
   maxInFlight: number;
+  /** Order event streams (SSE) open at once; they are not counted in `maxInFlight` (docs/API.md). */
+  maxEventStreams: number;
   /** Whether `/readyz` shows why a dependency failed; off in production (addresses of internal services). */
   exposeErrorDetails: boolean;
 }
@@ -102,6 +104,8 @@ export interface EventSettings {
   natsServers: string[];
   streams: EventStreamSettings;
   outboxRetentionHours: number;
+  /** An event consumer process's own HTTP server (/metrics, /healthz, /readyz). */
+  consumerHttp: ListenAddress;
 }
 
 /** The whole configuration of a process, one section per concern. */
@@ -165,6 +169,7 @@ export function buildConfig(e: ParsedEnv): AppConfig {
       retryAfterSeconds: e.API_RETRY_AFTER_SECONDS,
       cursorSecret: e.API_CURSOR_SECRET,
       maxInFlight: e.API_MAX_IN_FLIGHT,
+      maxEventStreams: e.API_MAX_EVENT_STREAMS,
       exposeErrorDetails: !production,
     },
     auth: {
@@ -225,6 +230,7 @@ export function buildConfig(e: ParsedEnv): AppConfig {
         duplicateWindowSeconds: e.EVENTS_DUPLICATE_WINDOW_SECONDS,
       },
       outboxRetentionHours: e.EVENTS_OUTBOX_RETENTION_HOURS,
+      consumerHttp: { host: e.CONSUMER_HTTP_HOST, port: e.CONSUMER_HTTP_PORT },
     },
     faults: { rate: e.FAULT_RATE, afterRate: e.FAULT_AFTER_RATE, latencyMs: e.FAULT_LATENCY_MS },
   };

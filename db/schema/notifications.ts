@@ -40,6 +40,8 @@ export const notifications = notificationsSchema.table(
     kind: text('kind').$type<NotificationKind>().notNull(),
     channel: text('channel').notNull(),
     message: text('message').notNull(),
+    /** The provider's id of the message it accepted (null if the provider gives none). */
+    providerRef: text('provider_ref'),
     /** The event that caused it. */
     eventId: uuid('event_id').notNull().unique(),
     sentAt: timestamp('sent_at', { withTimezone: true }).notNull().defaultNow(),
@@ -49,3 +51,13 @@ export const notifications = notificationsSchema.table(
     check('notifications_kind_check', sql`${t.kind} in (${sqlList(NOTIFICATION_KINDS)})`),
   ],
 );
+
+/**
+ * The customer of each order, recorded from OrderPlaced: the terminal events carry only the order id, and this
+ * service learns who to tell from the events alone, never from another service's tables.
+ */
+export const orderCustomers = notificationsSchema.table('order_customers', {
+  orderId: text('order_id').primaryKey(),
+  customerId: text('customer_id').notNull(),
+  recordedAt: timestamp('recorded_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -107,6 +107,7 @@ describe('what production requires depends on the role of the process', () => {
       retryAfterSeconds: 5,
       cursorSecret: 'c'.repeat(32),
       maxInFlight: 512,
+      maxEventStreams: 1000,
       exposeErrorDetails: false,
     });
   });
@@ -137,6 +138,7 @@ describe('sections', () => {
       API_TEMPORAL_TIMEOUT_MS: '1500',
       API_RETRY_AFTER_SECONDS: '9',
       API_MAX_IN_FLIGHT: '64',
+      API_MAX_EVENT_STREAMS: '10',
       API_CURSOR_SECRET: 'a-cursor-secret-for-tests',
     });
     expect(http).toEqual({ host: '0.0.0.0', port: 8080 });
@@ -144,6 +146,7 @@ describe('sections', () => {
       temporalTimeoutMs: 1500,
       retryAfterSeconds: 9,
       maxInFlight: 64,
+      maxEventStreams: 10,
       cursorSecret: 'a-cursor-secret-for-tests',
       exposeErrorDetails: true,
     });
@@ -205,6 +208,7 @@ describe('sections', () => {
       natsServers: [],
       streams: { replicas: 1, maxAgeHours: 168, maxBytes: 1024 ** 3, duplicateWindowSeconds: 120 },
       outboxRetentionHours: 24,
+      consumerHttp: { host: '127.0.0.1', port: 9096 },
     });
     const { events } = loadConfig({
       NATS_URL: 'nats://nats-0.nats:4222, nats://nats-1.nats:4222,tls://nats-2.nats:4222',
@@ -213,15 +217,23 @@ describe('sections', () => {
       EVENTS_STREAM_MAX_BYTES: String(8 * 1024 ** 3),
       EVENTS_DUPLICATE_WINDOW_SECONDS: '300',
       EVENTS_OUTBOX_RETENTION_HOURS: '0',
+      CONSUMER_HTTP_HOST: '0.0.0.0',
+      CONSUMER_HTTP_PORT: '9100',
     });
     expect(events).toEqual({
       natsUrl: 'nats://nats-0.nats:4222,nats://nats-1.nats:4222,tls://nats-2.nats:4222',
       natsServers: ['nats://nats-0.nats:4222', 'nats://nats-1.nats:4222', 'tls://nats-2.nats:4222'],
       streams: { replicas: 3, maxAgeHours: 24, maxBytes: 8 * 1024 ** 3, duplicateWindowSeconds: 300 },
       outboxRetentionHours: 0,
+      consumerHttp: { host: '0.0.0.0', port: 9100 },
     });
     // Optional everywhere, production included: without it the outbox keeps its rows until a NATS_URL is set.
     expect(loadConfig({ NATS_URL: '' }).events.natsUrl).toBeUndefined();
+    // Except for an event consumer, which has nothing to read without it.
+    expect(() => loadConfig({}, { role: 'consumer' })).toThrow(/NATS_URL: is required by an event consumer/);
+    expect(loadConfig({ NATS_URL: 'nats://n:4222' }, { role: 'consumer' }).events.natsServers).toEqual([
+      'nats://n:4222',
+    ]);
   });
 
   it('event settings that cannot work are refused in the one format', () => {

@@ -8,7 +8,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../core/config.js';
 
-const PRODUCT = ['contracts', 'workflows', 'activities', 'workers', 'api', 'db', 'core', 'events'];
+const PRODUCT = [
+  'contracts',
+  'workflows',
+  'activities',
+  'workers',
+  'api',
+  'db',
+  'core',
+  'events',
+  'consumers',
+];
 const FOLDERS = [...PRODUCT, 'bin', 'harness', 'tools', 'tests'];
 
 /** Every source file of a top-level folder, as paths relative to the project root. */

@@ -1,0 +1,37 @@
+/**
+ * The API's read of the notifications service's table (`notifications.notifications`): what one order's customer was
+ * told, oldest first. Reads only: the notifications service is the only writer (docs/ARCHITECTURE.md).
+ */
+import { asc, eq } from 'drizzle-orm';
+import type { Database } from '../client.js';
+import { type NotificationKind, notifications } from '../schema/notifications.js';
+
+/** One notification as recorded by the notifications service. */
+export interface NotificationRecord {
+  kind: NotificationKind;
+  channel: string;
+  message: string;
+  /** The event that caused it (its CloudEvents `id`). */
+  eventId: string;
+  sentAt: string;
+}
+
+/** Most notifications one order can have: one per kind, so a bound that is never reached is only a safety net. */
+const MAX_NOTIFICATIONS_PER_ORDER = 100;
+
+/** The order's notifications, oldest first (empty when none was sent, or the order is unknown). */
+export async function listOrderNotifications(db: Database, orderId: string): Promise<NotificationRecord[]> {
+  const rows = await db
+    .select({
+      kind: notifications.kind,
+      channel: notifications.channel,
+      message: notifications.message,
+      eventId: notifications.eventId,
+      sentAt: notifications.sentAt,
+    })
+    .from(notifications)
+    .where(eq(notifications.orderId, orderId))
+    .orderBy(asc(notifications.sentAt), asc(notifications.id))
+    .limit(MAX_NOTIFICATIONS_PER_ORDER);
+  return rows.map((row) => ({ ...row, sentAt: row.sentAt.toISOString() }));
+}
