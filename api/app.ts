@@ -15,12 +15,20 @@ import { serveOpenApiDocument } from './docs/openapi-document.js';
 import { documentOperationalRoutes } from './docs/operational-routes.js';
 import { swaggerUiRouter } from './docs/swagger-ui.js';
 import { type AuthConfig, requireKey } from './middleware/auth.js';
-import { shedLoad } from './middleware/load-shedding.js';
+import { StreamSlots, shedLoad } from './middleware/load-shedding.js';
 import { allowedMethodsOf } from './middleware/method-not-allowed.js';
 import { requestContext, securityHeaders } from './middleware/request-context.js';
 import { healthRouter } from './operations/health.js';
-import { createApiRegistry, httpMetrics, metricsRouter, registerOrderGauges } from './operations/metrics.js';
+import {
+  createApiRegistry,
+  httpMetrics,
+  metricsRouter,
+  registerEventStreamGauge,
+  registerOrderGauges,
+} from './operations/metrics.js';
+import { orderEventsRouter } from './orders/event-routes.js';
 import { OrdersGateway } from './orders/gateway.js';
+import { OrderEventReader, type OrderEventsSource } from './orders/order-events.js';
 import { ordersRouter } from './orders/routes.js';
 import { handleError } from './problems/error-handler.js';
 import { ProblemError, problemResponse } from './problems/problem.js';
@@ -41,6 +49,10 @@ export interface ApiDeps {
   settings?: Partial<ApiSettings>;
   /** The codec server (`/codec/*`); omitted when encryption or codec access is off. */
   codec?: CodecServerDeps;
+  /** Where order events are read (the process's NATS client); omitted when NATS_URL is unset (the route answers 503). */
+  events?: OrderEventsSource;
+  /** Aborted when the server shuts down: open event streams end, so the server can close. */
+  shutdown?: AbortSignal;
 }
 
 /** Builds the API; tests call `app.request()` on it, the server entry serves it. */
@@ -58,6 +70,8 @@ export function createApp(deps: ApiDeps) {
   app.use('/v1/*', requireKey(deps.auth, 'client'));
 
   registerOrderGauges(registry, () => countAwaitingOperator(deps.db));
+  const eventStreams = new StreamSlots(settings.maxEventStreams, settings.retryAfterSeconds);
+  registerEventStreamGauge(registry, () => eventStreams.count);
   // `route()` copies a router's routes and OpenAPI entries at the time of the call: mount finished routers only.
   app.route('/', metricsRouter(registry));
   app.route('/', swaggerUiRouter());
@@ -73,6 +87,19 @@ export function createApp(deps: ApiDeps) {
     }),
   );
   app.route('/', ordersRouter({ gateway, db: deps.db, cursorSecret: settings.cursorSecret }));
+  app.route(
+    '/',
+    orderEventsRouter({
+      gateway,
+      db: deps.db,
+      events: deps.events
+        ? new OrderEventReader(deps.events, { timeoutMs: settings.temporalTimeoutMs, logger: deps.logger })
+        : undefined,
+      streams: eventStreams,
+      logger: deps.logger,
+      ...(deps.shutdown ? { shutdown: deps.shutdown } : {}),
+    }),
+  );
   app.route('/', productsRouter({ db: deps.db, auth: deps.auth }));
   if (deps.codec && deps.codec.settings.access !== 'off')
     app.route('/', codecRouter(deps.codec, deps.logger));

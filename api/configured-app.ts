@@ -1,6 +1,6 @@
 /**
- * The API as a process assembles it from configuration: the shared data converter, a lazy Temporal client, the
- * codec server, served on HOST:PORT. The API process, `npm start` and the harness's in-process stack all use it.
+ * The API as a process assembles it from configuration: the shared data converter, a lazy Temporal client, a lazy
+ * NATS client for order events (when NATS_URL is set), the codec server, served on HOST:PORT. The API process, `npm start` and the harness's in-process stack all use it.
  */
 import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
@@ -8,6 +8,7 @@ import type { ApiSettings, AppConfig } from '../core/config.js';
 import type { PayloadProtection } from '../core/data-converter.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
+import { createNatsClient, type NatsClient } from '../events/nats.js';
 import { createApp } from './app.js';
 import { codecServerFor } from './codec/routes.js';
 import { createLazyTemporalClient, type LazyTemporalClient } from './temporal/connection.js';
@@ -22,14 +23,29 @@ export interface ConfiguredAppOptions {
   registry?: Registry;
 }
 
-/** Builds the app and the Temporal client it owns (close it after the server). */
-export function createConfiguredApp(options: ConfiguredAppOptions): {
+/** An app and the clients it owns; `close()` them after the server stopped. */
+export interface ConfiguredApp {
   app: ReturnType<typeof createApp>;
   temporal: LazyTemporalClient;
-} {
+  /** The NATS client of order events; undefined when NATS_URL is unset. */
+  nats: NatsClient | undefined;
+  /** Ends the open event streams (call it before closing the server, which waits for open connections). */
+  endStreams(): void;
+  /** Closes the NATS and Temporal clients. */
+  close(): Promise<void>;
+}
+
+/** Builds the app and the clients it owns (close them after the server). */
+export function createConfiguredApp(options: ConfiguredAppOptions): ConfiguredApp {
   const { config, protection, database, logger } = options;
   // Lazy: no round trip at start, so an outage of Temporal means 503s and a failing /readyz, not a crash loop.
   const temporal = createLazyTemporalClient(config.temporal, protection.dataConverter);
+  // Lazy too: it connects in the background and retries while NATS is down; the events route answers 503 meanwhile.
+  const nats =
+    config.events.natsServers.length > 0
+      ? createNatsClient({ servers: config.events.natsServers, name: 'api', logger })
+      : undefined;
+  const shutdown = new AbortController();
   const codec = codecServerFor(config.codec, protection.codec);
   const app = createApp({
     temporal: temporal.client,
@@ -41,8 +57,19 @@ export function createConfiguredApp(options: ConfiguredAppOptions): {
     settings: { ...config.api, ...options.settings },
     ...(options.registry ? { registry: options.registry } : {}),
     ...(codec ? { codec } : {}),
+    ...(nats ? { events: nats } : {}),
+    shutdown: shutdown.signal,
   });
-  return { app, temporal };
+  return {
+    app,
+    temporal,
+    nats,
+    endStreams: () => shutdown.abort(),
+    async close() {
+      await nats?.close();
+      await temporal.close();
+    },
+  };
 }
 
 /** A listening API and the Temporal client it owns. */
@@ -50,7 +77,7 @@ export interface ApiServer {
   /** `http://host:port` with the port actually bound. */
   url: string;
   app: ReturnType<typeof createApp>;
-  /** Stops accepting requests, then closes the Temporal client (the database belongs to the caller). */
+  /** Ends open event streams, stops accepting requests, then closes its clients (the database is the caller's). */
   close(): Promise<void>;
 }
 
@@ -59,7 +86,8 @@ export async function startApiServer(
   options: ConfiguredAppOptions & { listen?: { host: string; port: number } },
 ): Promise<ApiServer> {
   const { host, port } = options.listen ?? options.config.http;
-  const { app, temporal } = createConfiguredApp(options);
+  const configured = createConfiguredApp(options);
+  const { app } = configured;
   const server = serve({ fetch: app.fetch, hostname: host, port });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -67,7 +95,7 @@ export async function startApiServer(
       server.once('error', (err) => reject(new Error(`cannot listen on ${host}:${port}: ${err.message}`)));
     });
   } catch (err) {
-    await temporal.close();
+    await configured.close();
     throw err;
   }
   const bound = server.address();
@@ -76,8 +104,9 @@ export async function startApiServer(
     url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
     app,
     async close() {
+      configured.endStreams();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await temporal.close();
+      await configured.close();
     },
   };
 }

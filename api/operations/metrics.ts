@@ -69,3 +69,22 @@ export function registerOrderGauges(registry: Registry, countAwaitingOperator: (
     },
   });
 }
+
+/** Name of the gauge of order event streams (Server-Sent Events) open on this API process. */
+export const EVENT_STREAMS_METRIC = 'api_event_streams_open';
+
+/**
+ * Open order event streams against their cap (`API_MAX_EVENT_STREAMS`), read at each scrape. Registered anew by each
+ * app, so after an in-process API restart the gauge reads the app that serves.
+ */
+export function registerEventStreamGauge(registry: Registry, openStreams: () => number): void {
+  registry.removeSingleMetric(EVENT_STREAMS_METRIC);
+  new Gauge({
+    name: EVENT_STREAMS_METRIC,
+    help: 'Order event streams (Server-Sent Events) open now; new ones are refused past API_MAX_EVENT_STREAMS',
+    registers: [registry],
+    collect() {
+      this.set(openStreams());
+    },
+  });
+}

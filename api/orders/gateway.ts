@@ -275,6 +275,21 @@ export class OrdersGateway {
   }
 
   /**
+   * The order's status if the caller may read it, by the rule of `readOrder` (404 otherwise): the recorded owner
+   * answers without asking the saga; an order not recorded yet is read as `readOrder` reads it.
+   */
+  async readableOrder(orderId: string, caller: Caller): Promise<{ status: OrderStatus }> {
+    if (!ORDER_ID_PATTERN.test(orderId)) throw notFound(`No order ${orderId}`);
+    const record = await readOrderRecord(this.db, orderId).catch(() => null);
+    if (record) {
+      if (!mayRead(caller, record.clientId)) throw notFound(`No order ${orderId}`);
+      return { status: record.status };
+    }
+    const { order } = await this.readOrder(orderId, caller);
+    return { status: order.status };
+  }
+
+  /**
    * Asks the saga to cancel; `accepted` false means it was already cancelled. 409 once shipping started or the
    * order ended — decided from what is recorded when it already says so, without asking a worker.
    */

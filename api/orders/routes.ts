@@ -26,6 +26,11 @@ import { orderView } from './view.js';
 const ORDER_LINKS = {
   GetOrder: { operationId: 'getOrder', parameters: { orderId: '$response.body#/orderId' } },
   CancelOrder: { operationId: 'cancelOrder', parameters: { orderId: '$response.body#/orderId' } },
+  GetOrderEvents: { operationId: 'getOrderEvents', parameters: { orderId: '$response.body#/orderId' } },
+  GetOrderNotifications: {
+    operationId: 'getOrderNotifications',
+    parameters: { orderId: '$response.body#/orderId' },
+  },
 };
 
 const LOCATION = {

@@ -72,11 +72,16 @@ export const CreateOrderRequest = z
 /** A validated order request. */
 export type CreateOrderRequest = z.infer<typeof CreateOrderRequest>;
 
-/** Where to read and cancel an order. */
+/** Where to read, cancel and follow an order. */
 export const OrderLinks = z
   .object({
     self: z.string().openapi({ example: `/v1/orders/${ORDER_ID_EXAMPLE}` }),
     cancel: z.string().openapi({ example: `/v1/orders/${ORDER_ID_EXAMPLE}/cancel` }),
+    events: z.string().openapi({
+      example: `/v1/orders/${ORDER_ID_EXAMPLE}/events`,
+      description: 'Its events; live with `Accept: text/event-stream`.',
+    }),
+    notifications: z.string().openapi({ example: `/v1/orders/${ORDER_ID_EXAMPLE}/notifications` }),
   })
   .openapi('OrderLinks');
 

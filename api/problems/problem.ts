@@ -101,6 +101,13 @@ export const PROBLEM_TYPES = {
     title: 'Service unavailable',
     when: 'The database cannot be reached; retry after `Retry-After` seconds.',
   },
+  'events-unavailable': {
+    status: 503,
+    title: 'Order events unavailable',
+    when:
+      'The event broker (NATS JetStream) is not configured on this API (`NATS_URL` unset) or did not answer in time; ' +
+      'retry after `Retry-After` seconds.',
+  },
 } as const satisfies Record<string, { status: number; title: string; when: string }>;
 
 /** Slug of a known kind of problem. */

@@ -39,7 +39,7 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Body is not application/json',
   422: 'Well-formed JSON that breaks the rules: schema, unknown SKU, an Idempotency-Key reused, or a payload that cannot be decrypted',
   500: 'Unexpected error (a bug; it is logged)',
-  503: 'Temporal or the database is unavailable, no worker answers for a live order, or the API is shedding load; retry after `Retry-After` seconds',
+  503: 'Temporal, the database or the event broker is unavailable, no worker answers for a live order, or the API is shedding load; retry after `Retry-After` seconds',
 };
 
 /** Response headers that come with some problems. */

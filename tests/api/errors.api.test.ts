@@ -236,6 +236,7 @@ describe('the OpenAPI document', () => {
     const doc = res.json;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/asyncapi.json',
       '/docs',
       '/docs/assets/{file}',
       '/healthz',
@@ -245,6 +246,8 @@ describe('the OpenAPI document', () => {
       '/v1/orders',
       '/v1/orders/{orderId}',
       '/v1/orders/{orderId}/cancel',
+      '/v1/orders/{orderId}/events',
+      '/v1/orders/{orderId}/notifications',
       '/v1/products',
       '/v1/products/{sku}',
     ]);

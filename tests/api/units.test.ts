@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { allowedMethodsOf } from '../../api/middleware/method-not-allowed.js';
 import { decodeCursor, encodeCursor } from '../../api/orders/cursor.js';
+import { wantsEventStream } from '../../api/orders/event-routes.js';
 import { canonicalJson, orderIdFor, requestHash } from '../../api/orders/idempotency.js';
 import { isDatabaseUnavailable } from '../../api/problems/database-errors.js';
 import { ProblemError } from '../../api/problems/problem.js';
@@ -113,5 +114,16 @@ describe('shedLoad', () => {
     expect((await first).status).toBe(200);
     expect((await second).status).toBe(200);
     expect((await app.request('/slow')).status).toBe(200);
+  });
+});
+
+describe('event stream negotiation', () => {
+  it('streams only when text/event-stream is asked for (not by */* or q=0)', () => {
+    expect(wantsEventStream('text/event-stream')).toBe(true);
+    expect(wantsEventStream('application/json, Text/Event-Stream;q=0.5')).toBe(true);
+    expect(wantsEventStream('text/event-stream;q=0')).toBe(false);
+    expect(wantsEventStream('*/*')).toBe(false);
+    expect(wantsEventStream('text/*')).toBe(false);
+    expect(wantsEventStream(undefined)).toBe(false);
   });
 });

@@ -60,6 +60,8 @@ describe('API contract (schemathesis against the live /openapi.json)', () => {
       temporalCli: inject('temporalCli'),
       workflowBundlePath: inject('workflowBundlePath'),
       driver: 'pglite',
+      // Order events are read from the run's NATS server: without one their route would answer 503.
+      natsUrl: inject('natsUrl'),
       env: {
         API_KEYS: `fuzz-app:${CLIENT_KEY}`,
         ADMIN_API_KEYS: `fuzz-admin:${ADMIN_KEY}`,
