@@ -2,8 +2,10 @@
 """Checks of the deploy files that no schema can express, run by tools/validate-deploy.sh.
 
   split <rendered.yaml> <dir>   core kinds to <dir>/core.yaml, each CRD document to <dir>/<schema>/<n>.json
-  rules <rendered.yaml>         the rules of one rendered overlay (autoscaling, grace periods, secrets, selectors)
-  compose <docker-compose.yml>  the rules of the compose file (scalable workers, start order, pinned images)
+  rules <rendered.yaml>         the rules of one rendered overlay (autoscaling, grace periods, secrets, selectors,
+                                NATS: URL, store, replicas, routes, the consumers' scaler)
+  compose <docker-compose.yml>  the rules of the compose file (scalable workers and consumers, start order, pinned
+                                images, NATS with a persistent store)
   prometheus <prometheus.yml> <dir>
                                 its rule files exist and are alerts.yml, runbook links resolve; writes alerts.yml's
                                 groups as a PrometheusRule to <dir>/prometheusrule/ for the schema check
@@ -15,10 +17,21 @@ import json
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
 SERVICES = ("orders", "inventory", "payments", "shipping")
+# Event consumers (`consumer --service <name>`), each a durable JetStream consumer of that name on EVENTS_STREAM.
+CONSUMERS = ("notifications",)
+EVENTS_STREAM = "ORDER_EVENTS"
+# A consumer reads events and writes its own tables: it never needs the workflow payload keys or the API's keys.
+CONSUMER_FORBIDDEN_ENV = ("PAYLOAD_KEYS", "API_KEYS", "ADMIN_API_KEYS")
+# Where a consumer's HTTP server (/metrics, /healthz, /readyz) listens (core/config: 127.0.0.1:9096 by default; the
+# image sets only the host): deploy files set both, to the pod's address and the port probes and Prometheus use.
+CONSUMER_HTTP_ENV = ("CONSUMER_HTTP_HOST", "CONSUMER_HTTP_PORT")
+# NATS's monitoring port (/healthz, /jsz), which KEDA's nats-jetstream scaler reads.
+NATS_MONITOR_PORT = 8222
 # Custom resources we validate against schemas committed in deploy/schemas (written from the CRDs).
 CRD_SCHEMAS = {
     ("keda.sh/v1alpha1", "ScaledObject"): "keda-scaledobject",
@@ -104,7 +117,7 @@ def check_containers(doc: dict, config_keys: set[str]) -> None:
             missing = [k for k in keys if k not in resources.get(kind, {})]
             if missing:
                 fail(f"{where}: resources.{kind} lacks {', '.join(missing)}")
-        if doc["kind"] == "Deployment":
+        if doc["kind"] in ("Deployment", "StatefulSet"):
             for probe in ("livenessProbe", "readinessProbe"):
                 if probe not in container:
                     fail(f"{where}: no {probe}")
@@ -133,17 +146,30 @@ def rules(rendered: str) -> None:
     config_keys = {k for c in config_maps for k in c.get("data", {})}
 
     deployments = by_kind.get("Deployment", [])
-    workers = {}
-    for doc in deployments + by_kind.get("Job", []):
+    statefulsets = by_kind.get("StatefulSet", [])
+    workers, consumers = {}, {}
+    for doc in deployments + statefulsets + by_kind.get("Job", []):
         check_containers(doc, config_keys)
     for doc in deployments:
         args = pod_spec(doc)["containers"][0].get("args", [])
+        if args[:1] in (["api"], ["worker"], ["consumer"]):
+            check_config_from_map(doc)
+        if args[:2] == ["consumer", "--service"]:
+            consumers[args[2]] = doc
+            check_grace(doc, grace)
+            container = pod_spec(doc)["containers"][0]
+            for env in container.get("env", []):
+                if env["name"] in CONSUMER_FORBIDDEN_ENV:
+                    fail(f"{ident(doc)}: a consumer gets no {env['name']} (it reads events, not payloads or requests)")
+            values = {e["name"]: e.get("value") for e in container.get("env", [])}
+            metrics = {str(p["containerPort"]) for p in container.get("ports", []) if p.get("name") == "metrics"}
+            host, port = (values.get(k) for k in CONSUMER_HTTP_ENV)
+            if host != "0.0.0.0" or port not in metrics:
+                fail(f"{ident(doc)}: set CONSUMER_HTTP_HOST=0.0.0.0 and CONSUMER_HTTP_PORT to its `metrics` port"
+                     " (the port its probes, the metrics Service and the scrape policy use)")
         if args[:2] == ["worker", "--service"]:
             workers[args[2]] = doc
-            termination = pod_spec(doc).get("terminationGracePeriodSeconds", 30)
-            if termination < grace + GRACE_MARGIN_SECONDS:
-                fail(f"{ident(doc)}: terminationGracePeriodSeconds {termination} < SHUTDOWN_GRACE_SECONDS {grace:g}"
-                     f" + {GRACE_MARGIN_SECONDS}: the kubelet would kill in-flight tasks")
+            check_grace(doc, grace)
             image = pod_spec(doc)["containers"][0].get("image", "")
             if versioned and not doc["metadata"]["name"].endswith(f"-{build_id}"):
                 fail(f"{ident(doc)}: with versioning on, worker Deployments are named after their build ({build_id})")
@@ -152,22 +178,31 @@ def rules(rendered: str) -> None:
     for service in SERVICES:
         if service not in workers:
             fail(f"no worker Deployment runs `worker --service {service}`")
+    for consumer in CONSUMERS:
+        if consumer not in consumers:
+            fail(f"no Deployment runs `consumer --service {consumer}`")
+    nats = check_nats(by_kind, config)
 
     scaled = {}
+    targets = {**workers, **consumers}
     for so in by_kind.get("ScaledObject", []):
         spec = so["spec"]
         target = next((d for d in deployments if d["metadata"]["name"] == spec["scaleTargetRef"]["name"]), None)
         if target is None:
             fail(f"{ident(so)}: scaleTargetRef {spec['scaleTargetRef']['name']} is no rendered Deployment")
             continue
-        service = next((s for s, d in workers.items() if d is target), None)
+        service = next((s for s, d in targets.items() if d is target), None)
         scaled[service] = so
+        if service in consumers and not any(t.get("type") == "nats-jetstream" for t in spec["triggers"]):
+            fail(f"{ident(so)}: a consumer scales on its lag (a nats-jetstream trigger)")
         if spec.get("minReplicaCount", 0) < 1:
             fail(f"{ident(so)}: minReplicaCount must be >= 1 (an empty backlog can mean busy workers)")
         if spec.get("maxReplicaCount", 100) < spec.get("minReplicaCount", 0):
             fail(f"{ident(so)}: maxReplicaCount is below minReplicaCount")
         for trigger in spec["triggers"]:
             meta = trigger.get("metadata", {})
+            if trigger.get("type") == "nats-jetstream":
+                check_nats_trigger(so, meta, service, nats)
             if trigger.get("type") != "temporal":
                 continue
             if meta.get("endpoint") != config.get("TEMPORAL_ADDRESS"):
@@ -182,13 +217,14 @@ def rules(rendered: str) -> None:
                     fail(f"{ident(so)}: must watch worker deployment {expected} build {build_id}")
             elif "workerDeploymentName" in meta or "workerDeploymentBuildId" in meta:
                 fail(f"{ident(so)}: versioning is off, yet it watches a worker deployment version")
-    for service, doc in workers.items():
+    for service, doc in targets.items():
         if service not in scaled:
             fail(f"{ident(doc)}: no ScaledObject scales it")
+    for doc in list(targets.values()) + statefulsets:
         if not any(selects(p["spec"]["selector"], pod_labels(doc)) for p in by_kind.get("PodDisruptionBudget", [])):
             fail(f"{ident(doc)}: no PodDisruptionBudget covers its pods")
 
-    templates = [pod_labels(d) for d in deployments]
+    templates = [pod_labels(d) for d in deployments + statefulsets]
     for svc in by_kind.get("Service", []):
         if not any(selects(svc["spec"].get("selector", {}), labels) for labels in templates):
             fail(f"{ident(svc)}: its selector matches no pod")
@@ -203,6 +239,98 @@ def rules(rendered: str) -> None:
         for rule in policy["spec"].get("ingress", []):
             if not rule.get("from") and not selects(policy["spec"]["podSelector"], {"app.kubernetes.io/component": "api"}):
                 fail(f"{ident(policy)}: opens ingress from anywhere to something other than the API")
+
+
+def check_grace(doc: dict, grace: float) -> None:
+    termination = pod_spec(doc).get("terminationGracePeriodSeconds", 30)
+    if termination < grace + GRACE_MARGIN_SECONDS:
+        fail(f"{ident(doc)}: terminationGracePeriodSeconds {termination} < SHUTDOWN_GRACE_SECONDS {grace:g}"
+             f" + {GRACE_MARGIN_SECONDS}: the kubelet would kill in-flight tasks")
+
+
+def check_config_from_map(doc: dict) -> None:
+    """The API, workers and consumers read order-saga-config whole: NATS_URL and the stream limits come with it."""
+    container = pod_spec(doc)["containers"][0]
+    refs = [e.get("configMapRef", {}).get("name", "") for e in container.get("envFrom", [])]
+    if not any(name.startswith("order-saga-config") for name in refs):
+        fail(f"{ident(doc)}: envFrom must include order-saga-config (NATS_URL, stream limits, Temporal address)")
+
+
+def nats_config_text(sts: dict, by_kind: dict) -> str:
+    """The server configuration the NATS StatefulSet mounts (its first ConfigMap volume, every file in it)."""
+    names = [v["configMap"]["name"] for v in pod_spec(sts).get("volumes", []) if "configMap" in v]
+    maps = [c for c in by_kind.get("ConfigMap", []) if c["metadata"]["name"] in names]
+    return "\n".join(text for c in maps for text in c.get("data", {}).values())
+
+
+def service_named(by_kind: dict, host: str, namespace: str) -> dict | None:
+    """The rendered Service a host name means from inside the namespace (`nats`, `nats.<ns>`, `nats.<ns>.svc...`)."""
+    for svc in by_kind.get("Service", []):
+        name = svc["metadata"]["name"]
+        forms = {name, f"{name}.{namespace}", f"{name}.{namespace}.svc", f"{name}.{namespace}.svc.cluster.local"}
+        if host in forms:
+            return svc
+    return None
+
+
+def check_nats(by_kind: dict, config: dict) -> dict | None:
+    """NATS_URL is set; if the overlay runs NATS itself: the URL names its Service, the store is a volume claim,
+    the streams' replicas fit the servers, and a cluster's routes name every server. Returns what triggers need."""
+    urls = [u.strip() for u in config.get("NATS_URL", "").split(",") if u.strip()]
+    if not urls:
+        fail("order-saga-config has no NATS_URL: the API, every worker's relay and the consumers need it")
+    images = lambda d: [c.get("image", "") for c in pod_spec(d).get("containers", [])]
+    sts = next((d for d in by_kind.get("StatefulSet", []) if any(re.search(r"(^|/)nats:", i) for i in images(d))), None)
+    if sts is None:
+        return None
+    namespace = sts["metadata"].get("namespace", "default")
+    replicas = sts["spec"].get("replicas", 1)
+    headless_name = sts["spec"].get("serviceName", "")
+    headless = next((s for s in by_kind.get("Service", []) if s["metadata"]["name"] == headless_name), None)
+    if headless is None or headless["spec"].get("clusterIP") != "None":
+        fail(f"{ident(sts)}: serviceName {headless_name!r} must be a rendered headless Service (clusterIP: None)")
+    elif NATS_MONITOR_PORT not in {p["port"] for p in headless["spec"].get("ports", [])}:
+        fail(f"{ident(headless)}: must expose the monitoring port {NATS_MONITOR_PORT} (KEDA asks each server)")
+    for url in urls:
+        parts = urlsplit(url)
+        svc = service_named(by_kind, parts.hostname or "", namespace)
+        if svc is None:
+            fail(f"NATS_URL {url}: {parts.hostname} is no rendered Service, though this overlay runs NATS")
+        elif (parts.port or 4222) not in {p["port"] for p in svc["spec"].get("ports", [])}:
+            fail(f"NATS_URL {url}: {ident(svc)} has no port {parts.port or 4222}")
+    stream_replicas = int(config.get("EVENTS_STREAM_REPLICAS", "1"))
+    if stream_replicas > replicas:
+        fail(f"EVENTS_STREAM_REPLICAS {stream_replicas} > {replicas} NATS server(s): the streams could not be created")
+    conf = nats_config_text(sts, by_kind)
+    store = re.search(r"store_dir\s*[:=]\s*\"?([^\s\"]+)", conf)
+    claims = {c["metadata"]["name"] for c in sts["spec"].get("volumeClaimTemplates", [])}
+    mounts = {m["mountPath"]: m["name"] for c in pod_spec(sts)["containers"] for m in c.get("volumeMounts", [])}
+    if store is None or mounts.get(store.group(1)) not in claims:
+        fail(f"{ident(sts)}: the JetStream store_dir must be mounted from a volumeClaimTemplate (events are data)")
+    if replicas > 1:
+        if replicas % 2 == 0:
+            fail(f"{ident(sts)}: {replicas} servers; use an odd number (a quorum of {replicas // 2 + 1} survives"
+                 f" no more failures than {replicas - 1} servers would)")
+        routes = set(re.findall(r"nats://([a-z0-9-]+)-(\d+)\.([a-z0-9-]+)[^:\s]*:(\d+)", conf))
+        expected = {(sts["metadata"]["name"], str(i), headless_name, "6222") for i in range(replicas)}
+        if not re.search(r"^\s*cluster\s*[{:]", conf, re.M) or routes != expected:
+            fail(f"{ident(sts)}: {replicas} servers need a cluster block whose routes are exactly "
+                 + ", ".join(f"nats://{n}-{i}.{h}:{p}" for n, i, h, p in sorted(expected)))
+    return {"namespace": namespace, "headless": headless_name}
+
+
+def check_nats_trigger(so: dict, meta: dict, service: str | None, nats: dict | None) -> None:
+    if meta.get("stream") != EVENTS_STREAM:
+        fail(f"{ident(so)}: stream {meta.get('stream')} is not {EVENTS_STREAM}")
+    if meta.get("consumer") != service:
+        fail(f"{ident(so)}: consumer {meta.get('consumer')} is not the durable of its target ({service})")
+    if not meta.get("account") or not meta.get("natsServerMonitoringEndpoint"):
+        fail(f"{ident(so)}: set account ($G without accounts) and natsServerMonitoringEndpoint")
+    if nats is not None:
+        expected = f"{nats['headless']}.{nats['namespace']}.svc.cluster.local:{NATS_MONITOR_PORT}"
+        if meta.get("natsServerMonitoringEndpoint") != expected:
+            fail(f"{ident(so)}: natsServerMonitoringEndpoint {meta.get('natsServerMonitoringEndpoint')} != {expected}"
+                 " (KEDA runs in its own namespace, and finds each server as <server>.<this host>)")
 
 
 def alert_groups() -> list:
@@ -284,21 +412,60 @@ def compose(path: str) -> None:
         for dependency in service.get("depends_on", {}) or {}:
             if dependency not in services:
                 fail(f"compose {name}: depends on unknown service {dependency}")
-    for service_name in SERVICES:
-        name = f"{service_name}-worker"
+    scalable = [(f"{s}-worker", ["worker", "--service", s]) for s in SERVICES]
+    scalable += [(c, ["consumer", "--service", c]) for c in CONSUMERS]
+    for name, command in scalable:
         worker = services.get(name)
         if worker is None:
             fail(f"compose: no {name} service")
             continue
         if "container_name" in worker or worker.get("ports"):
             fail(f"compose {name}: container_name or host ports stop `--scale {name}=N`")
-        if worker.get("command", [])[:3] != ["worker", "--service", service_name]:
-            fail(f"compose {name}: command must be `worker --service {service_name}`")
+        if worker.get("command", [])[:3] != command:
+            fail(f"compose {name}: command must be `{' '.join(command)}`")
         grace = float(worker.get("environment", {}).get("SHUTDOWN_GRACE_SECONDS", "20"))
         if seconds(worker.get("stop_grace_period", "10s")) < grace + GRACE_MARGIN_SECONDS:
             fail(f"compose {name}: stop_grace_period must exceed SHUTDOWN_GRACE_SECONDS ({grace:g}) + margin")
         if "healthcheck" not in worker:
             fail(f"compose {name}: no healthcheck")
+        if command[0] == "consumer":
+            env = worker.get("environment", {})
+            for key in CONSUMER_FORBIDDEN_ENV:
+                if key in env:
+                    fail(f"compose {name}: a consumer gets no {key} (it reads events, not payloads or requests)")
+            probe = " ".join(map(str, worker.get("healthcheck", {}).get("test", [])))
+            host, port = (str(env.get(k)) for k in CONSUMER_HTTP_ENV)
+            if host != "0.0.0.0" or f":{port}/" not in probe:
+                fail(f"compose {name}: set CONSUMER_HTTP_HOST=0.0.0.0 and CONSUMER_HTTP_PORT to the port its"
+                     " healthcheck and Prometheus use")
+    compose_nats(spec, ["api"] + [name for name, _ in scalable])
+
+
+def compose_nats(spec: dict, users: list[str]) -> None:
+    """A `nats` service with JetStream on a named volume and a health check; every process that publishes, reads
+    or consumes events has NATS_URL and starts once NATS is healthy."""
+    services = spec.get("services", {})
+    nats = services.get("nats")
+    if nats is None:
+        fail("compose: no nats service (the event broker)")
+        return
+    command = [str(part) for part in nats.get("command", [])]
+    store = next((command[i + 1] for i, a in enumerate(command[:-1]) if a in ("-sd", "--store_dir")), None)
+    if not {"-js", "--jetstream"} & set(command) or store is None:
+        fail("compose nats: command must enable JetStream with a store (-js -sd <dir>)")
+    volumes = [str(v).split(":") for v in nats.get("volumes", [])]
+    if not any(len(v) >= 2 and v[1] == store and v[0] in (spec.get("volumes") or {}) for v in volumes):
+        fail(f"compose nats: the store {store} must be a named volume (events survive `docker compose down`)")
+    if "healthcheck" not in nats:
+        fail("compose nats: no healthcheck")
+    for name in users:
+        service = services.get(name)
+        if service is None:
+            continue
+        if not service.get("environment", {}).get("NATS_URL"):
+            fail(f"compose {name}: no NATS_URL")
+        if (service.get("depends_on") or {}).get("nats", {}).get("condition") != "service_healthy":
+            fail(f"compose {name}: must depend on nats with condition service_healthy")
 
 
 def main(argv: list[str]) -> int:
