@@ -3,38 +3,46 @@
  *   floor  — a bare workflow with five no-op activities, started with the client;
  *   saga   — real orders through the HTTP API, end to end (POST until terminal);
  *   direct — the same database steps in one process without Temporal;
- * closed-loop at several concurrencies and open-loop at a fixed rate; prints a markdown table, writes JSON.
+ * closed-loop at several concurrencies and open-loop at a fixed rate; then the saga with events off and on
+ * (workers relaying to an embedded NATS server, the notifications consumer running) with the latencies from commit
+ * to published and consumed; prints markdown tables, writes JSON.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import postgres from 'postgres';
-import { createInventoryActivities } from '../../activities/inventory.js';
-import { createOrdersActivities } from '../../activities/orders.js';
-import { createPaymentsActivities } from '../../activities/payments.js';
-import { createShippingActivities } from '../../activities/shipping.js';
-import { type OrderState, type OrderStatus, orderWorkflowId } from '../../contracts/orders.js';
+import { type OrderState, orderWorkflowId } from '../../contracts/orders.js';
 import { SERVICE_NAMES } from '../../contracts/services.js';
 import { loadConfig, PROJECT_ROOT } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
-import { silentLogger } from '../../core/logger.js';
 import { payloadKeysForRun } from '../../core/payload-keys.js';
 import { openDatabase } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { upsertProduct } from '../../db/queries/catalog.js';
 import { type DevServer, startDevServer } from '../../harness/dev-server.js';
-import { requireTemporalCli } from '../../harness/dev-tools.mjs';
+import { requireNatsServer, requireTemporalCli } from '../../harness/dev-tools.mjs';
 import { freePort } from '../../harness/free-port.js';
+import { type NatsServer, startNatsServer } from '../../harness/nats-server.js';
 import { cpuSeconds, cpuSecondsOfCommand, rssMiB } from '../../harness/proc-stats.js';
 import { ManagedProcess, supervisedSpec } from '../../harness/processes.js';
 import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
+import { BENCH_ADDRESS, directSteps, ownCpuSeconds } from './direct.js';
+import {
+  discardUnpublished,
+  eventLatencies,
+  outboxCounts,
+  renderLatencyTable,
+  waitForDrain,
+} from './events.js';
 import { FLOOR_QUEUE } from './floor-workflow.js';
+import { closedLoop, openLoop } from './load.js';
 import { renderSoak, soak } from './soak.js';
 import { percentile } from './stats.js';
+import { type Row, renderEventsTable, renderTable } from './table.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,6 +68,9 @@ const { values: args } = parseArgs({
     'soak-concurrency': { type: 'string', default: '16' },
     // Writes a V8 CPU profile per worker/API process (summarise with tools/bench/profile-summary.ts).
     profile: { type: 'string' },
+    // Orders per level of the events off/on pair (default --orders; 16 with --quick); --skip-events leaves it out.
+    'events-orders': { type: 'string' },
+    'skip-events': { type: 'boolean', default: false },
   },
 });
 
@@ -71,36 +82,10 @@ if (args.soak !== undefined && !(Number(args.soak) > 0)) throw new Error('--soak
 if (args.soak && args.profile) throw new Error('--profile measures the table runs; run it without --soak');
 const LEVELS = (quick ? '1,8' : (args.concurrency as string)).split(',').map(Number);
 const ORDERS_PER_LEVEL = quick ? 50 : Number(args.orders);
+const EVENTS_PAIR = !(args['skip-events'] ?? false) && args.soak === undefined;
+const EVENTS_ORDERS_PER_LEVEL = quick ? 16 : Number(args['events-orders'] ?? args.orders);
+if (!(EVENTS_ORDERS_PER_LEVEL > 0)) throw new Error('--events-orders expects a number of orders');
 const log = (line: string) => console.error(`[bench] ${line}`);
-
-interface Row {
-  mode: 'floor' | 'saga' | 'direct';
-  load: string;
-  orders: number;
-  ordersPerSecond: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  postP50?: number;
-  postP99?: number;
-  cpuPerOrderMs: number;
-  /** The rest of the machine's CPU per order: the API process, the Temporal server, all Postgres backends. */
-  apiCpuPerOrderMs: number;
-  temporalCpuPerOrderMs: number;
-  postgresCpuPerOrderMs: number;
-  peakWorkerRssMiB: number;
-  /** Most Postgres sessions of the benchmark database busy at once / open at once (pool sizing). */
-  peakDbActive: number;
-  peakDbOpen: number;
-}
-
-const address = {
-  name: 'Bench Marker',
-  line1: '1 Fast Lane',
-  city: 'Leeds',
-  postalCode: 'LS1 1AA',
-  country: 'GB',
-};
 
 async function main(): Promise<void> {
   mkdirSync(args.out as string, { recursive: true });
@@ -123,6 +108,10 @@ async function main(): Promise<void> {
     });
     temporalAddress = devServer.address;
   }
+  // The events pair's broker: its own store in a temporary folder, a free port, gone after the run.
+  let nats: NatsServer | undefined;
+  const natsStore = EVENTS_PAIR ? mkdtempSync(path.join(os.tmpdir(), 'bench-nats-')) : undefined;
+  if (natsStore) nats = await startNatsServer({ binary: requireNatsServer(), storeDir: natsStore });
 
   const adminUrl = args['database-url'] as string;
   const benchDatabase = await createThrowawayPostgres(adminUrl, 'bench');
@@ -134,6 +123,11 @@ async function main(): Promise<void> {
   >`select pg_backend_pid() as pid`;
   const database = await openDatabase({ url: databaseUrl, poolSize: 16 });
   await migrateDatabase(database);
+  // The events pair's reads (drain checks, latencies): one session, left out of the Postgres CPU and session counts.
+  const probe = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const [{ pid: probeBackendPid } = { pid: 0 }] = await probe<
+    { pid: number }[]
+  >`select pg_backend_pid() as pid`;
   for (const sku of ['B-1', 'B-2', 'B-3']) {
     await upsertProduct(database.db, { sku, name: sku, priceCents: 1000, available: 100_000_000 });
   }
@@ -166,19 +160,27 @@ async function main(): Promise<void> {
       ...extra,
     ],
   });
-  const workers = SERVICE_NAMES.map(
-    (service) =>
-      new ManagedProcess(
-        supervisedSpec(
-          {
-            name: `worker-${service}`,
-            ...tsx('workers/main.ts', ['--service', service, '--workflow-bundle', sagaBundle]),
-            env: { ...env, WORKER_HTTP_PORT: '0', TEMPORAL_METRICS_PORT: '0' },
-          },
-          runDir,
+  // One worker process per service; with `events` (the events-on half of the pair) they relay their outboxes.
+  const sagaWorkers = (events?: { natsUrl: string }) =>
+    SERVICE_NAMES.map(
+      (service) =>
+        new ManagedProcess(
+          supervisedSpec(
+            {
+              name: `worker-${service}${events ? '-events' : ''}`,
+              ...tsx('workers/main.ts', ['--service', service, '--workflow-bundle', sagaBundle]),
+              env: {
+                ...env,
+                WORKER_HTTP_PORT: '0',
+                TEMPORAL_METRICS_PORT: '0',
+                ...(events ? { NATS_URL: events.natsUrl } : {}),
+              },
+            },
+            runDir,
+          ),
         ),
-      ),
-  );
+    );
+  let workers = sagaWorkers();
   const floorWorker = new ManagedProcess(
     supervisedSpec(
       {
@@ -192,7 +194,22 @@ async function main(): Promise<void> {
   const api = new ManagedProcess(
     supervisedSpec({ name: 'api', ...tsx('api/server.ts'), env: { ...env, PORT: String(apiPort) } }, runDir),
   );
-  for (const proc of [...workers, floorWorker, api]) proc.start();
+  // The notifications consumer starts with the rest and idles (nothing reaches the stream) until the events-on
+  // workers publish; its /readyz says the streams and its durable exist.
+  const consumerPort = await freePort();
+  const consumer = nats
+    ? new ManagedProcess(
+        supervisedSpec(
+          {
+            name: 'consumer-notifications',
+            ...tsx('consumers/notifications/main.ts', ['--service', 'notifications']),
+            env: { ...env, NATS_URL: nats.url, CONSUMER_HTTP_PORT: String(consumerPort) },
+          },
+          runDir,
+        ),
+      )
+    : undefined;
+  for (const proc of [...workers, floorWorker, api, ...(consumer ? [consumer] : [])]) proc.start();
   // What the profile summary needs: which pid is which process, and when each measurement ran (monotonic µs,
   // the clock V8's profiles use), so start-up and warm-up are left out.
   const profileMeta = {
@@ -215,6 +232,8 @@ async function main(): Promise<void> {
     });
   };
   const postLatencies: number[] = [];
+  // The orders of the window being measured (the events pair reads their events afterwards).
+  const sagaOrders: string[] = [];
   const sagaOnce = async () => {
     const started = performance.now();
     const response = await fetch(`${baseUrl}/v1/orders`, {
@@ -224,25 +243,29 @@ async function main(): Promise<void> {
         customerId: 'bench',
         items: [{ sku: 'B-1', quantity: 1 }],
         payment: { token: 'tok_ok' },
-        shippingAddress: address,
+        shippingAddress: BENCH_ADDRESS,
       }),
     });
     postLatencies.push(performance.now() - started);
     const { orderId } = (await response.json()) as { orderId: string };
     if (response.status !== 202) throw new Error(`POST answered ${response.status}`);
+    sagaOrders.push(orderId);
     const final = (await client.workflow.getHandle(orderWorkflowId(orderId)).result()) as OrderState;
     if (final.status !== 'COMPLETED') throw new Error(`order ended ${final.status}`);
   };
   const directOnce = directSteps(database.db);
 
   const rows: Row[] = [];
+  const windowOrders = new Map<Row, string[]>();
   const workerPids = () => [...workers.map((w) => w.pid), floorWorker.pid];
   const measure = async (
     mode: Row['mode'],
     load: string,
     run: () => Promise<{ latencies: number[]; seconds: number }>,
+    events?: Row['events'],
   ) => {
     postLatencies.length = 0;
+    sagaOrders.length = 0;
     const pids = mode === 'direct' ? [] : mode === 'floor' ? [floorWorker.pid] : workers.map((w) => w.pid);
     // CPU seconds used so far by the mode's workers (this process for direct), the API, the server and Postgres.
     const cpuNow = () => [
@@ -250,7 +273,10 @@ async function main(): Promise<void> {
       mode === 'saga' ? cpuSeconds(api.pid) : 0,
       // Not ours to measure when the server runs elsewhere (--temporal-address): blank, not 0.
       devServer ? cpuSeconds(devServer.process.pid) : Number.NaN,
-      cpuSecondsOfCommand('postgres') - cpuSeconds(adminBackendPid),
+      cpuSecondsOfCommand('postgres') - cpuSeconds(adminBackendPid) - cpuSeconds(probeBackendPid),
+      // The consumer and the broker, running (idle with events off) only for the events pair: blank otherwise.
+      events ? cpuSeconds(consumer?.pid) : Number.NaN,
+      events ? cpuSeconds(nats?.process.pid) : Number.NaN,
     ];
     const cpuBefore = cpuNow();
     let peak = 0;
@@ -259,7 +285,7 @@ async function main(): Promise<void> {
       if (db.sampling) return;
       db.sampling = true;
       admin`select count(*) filter (where state = 'active')::int as active, count(*)::int as open
-            from pg_stat_activity where datname = ${dbName}`
+            from pg_stat_activity where datname = ${dbName} and pid <> ${probeBackendPid}`
         .then(([row]) => {
           db.active = Math.max(db.active, row?.active ?? 0);
           db.open = Math.max(db.open, row?.open ?? 0);
@@ -280,18 +306,22 @@ async function main(): Promise<void> {
     let outcome: { latencies: number[]; seconds: number };
     try {
       outcome = await run();
+      // The window's cost includes the relays and the consumer finishing its events (and the next starts clean).
+      if (events === 'on') await waitForDrain(probe, [...sagaOrders]);
     } finally {
       clearInterval(sampler);
       clearInterval(dbSampler);
     }
     const { latencies, seconds } = outcome;
-    profileMeta.windows.push({ mode, load, orders: latencies.length, startUs, endUs: monotonicUs() });
-    const [workersCpu = 0, apiCpu = 0, temporalCpu = 0, postgresCpu = 0] = cpuNow().map(
+    if (!events)
+      profileMeta.windows.push({ mode, load, orders: latencies.length, startUs, endUs: monotonicUs() });
+    const [workersCpu = 0, apiCpu = 0, temporalCpu = 0, postgresCpu = 0, consumerCpu, natsCpu] = cpuNow().map(
       (seconds, i) => ((seconds - (cpuBefore[i] ?? 0)) / latencies.length) * 1000,
     );
     const row: Row = {
       mode,
       load,
+      ...(events ? { events, consumerCpuPerOrderMs: consumerCpu, natsCpuPerOrderMs: natsCpu } : {}),
       orders: latencies.length,
       ordersPerSecond: latencies.length / seconds,
       p50: percentile(latencies, 50),
@@ -309,19 +339,77 @@ async function main(): Promise<void> {
       peakDbOpen: db.open,
     };
     rows.push(row);
+    windowOrders.set(row, [...sagaOrders]);
     log(
-      `${mode} ${load}: ${row.ordersPerSecond.toFixed(1)}/s p50 ${row.p50.toFixed(0)} ms p99 ${row.p99.toFixed(0)} ms`,
+      `${mode}${events ? ` events ${events}` : ''} ${load}: ${row.ordersPerSecond.toFixed(1)}/s p50 ${row.p50.toFixed(0)} ms p99 ${row.p99.toFixed(0)} ms`,
     );
   };
 
   const stopAll = async () => {
     await connection.close();
-    for (const proc of [api, ...workers, floorWorker]) await proc.stop(10_000);
-    for (const proc of [api, ...workers, floorWorker]) proc.close();
+    const processes = [api, ...(consumer ? [consumer] : []), ...workers, floorWorker];
+    for (const proc of processes) await proc.stop(10_000);
+    for (const proc of processes) proc.close();
+    await nats?.stop();
+    if (natsStore) rmSync(natsStore, { recursive: true, force: true });
+    await probe.end();
     await database.close();
     await devServer?.stop();
     await admin.end();
     await benchDatabase.drop();
+  };
+
+  /**
+   * The saga with events off (these workers: no NATS_URL, so the activities still write their outbox rows, but
+   * nothing publishes them), then on (workers relaying to the embedded NATS server, the notifications consumer
+   * running), at each level and at the open-loop `rate`; then the event latencies of the events-on windows.
+   */
+  const eventsPair = async (rate: number) => {
+    if (!nats || !consumer) throw new Error('the events pair needs the NATS server and the consumer');
+    const natsUrl = nats.url;
+    const seconds = quick ? 3 : Number(args['open-seconds']);
+    const loads = [
+      ...LEVELS.map((c) => ({
+        load: `closed c=${c}`,
+        run: () => closedLoop(c, Math.max(EVENTS_ORDERS_PER_LEVEL, c * 2), sagaOnce),
+      })),
+      { load: `open ${rate}/s`, run: () => openLoop(rate, seconds, sagaOnce) },
+    ];
+    for (const { load, run } of loads) await measure('saga', load, run, 'off');
+    const offOrders = rows.filter((r) => r.events === 'off').flatMap((r) => windowOrders.get(r) ?? []);
+    const written = await outboxCounts(probe, offOrders);
+    const discarded = await discardUnpublished(probe);
+    log(
+      `events off: ${written.rows} outbox rows for ${offOrders.length} orders, ${written.published} published; ` +
+        `${discarded} unpublished rows deleted before the relays start`,
+    );
+
+    const switchStarted = performance.now();
+    await Promise.all(workers.map((w) => w.stop(10_000)));
+    for (const w of workers) w.close();
+    // Not in the profile's meta: --profile summarises the first table's windows only.
+    workers = sagaWorkers({ natsUrl });
+    for (const w of workers) w.start();
+    await consumer.waitReady(`http://127.0.0.1:${consumerPort}/readyz`, 60_000);
+    // The same warm-up as the first workers had; it also waits until the new workers poll.
+    sagaOrders.length = 0;
+    await closedLoop(4, 20, sagaOnce);
+    await waitForDrain(probe, [...sagaOrders]);
+    log(
+      `events on: workers relaying and warmed up in ${((performance.now() - switchStarted) / 1000).toFixed(1)} s`,
+    );
+    for (const { load, run } of loads) await measure('saga', load, run, 'on');
+    return {
+      ordersPerLevel: EVENTS_ORDERS_PER_LEVEL,
+      eventsOff: { orders: offOrders.length, outboxRows: written.rows, published: written.published },
+      latencies: await eventLatencies(
+        probe,
+        natsUrl,
+        rows
+          .filter((r) => r.events === 'on')
+          .map((r) => ({ load: r.load, orderIds: windowOrders.get(r) ?? [] })),
+      ),
+    };
   };
 
   // Whatever happens while measuring, the processes, the dev server and the bench database go away.
@@ -360,108 +448,29 @@ async function main(): Promise<void> {
     await measure('saga', `open ${rate}/s`, () => openLoop(rate, seconds, sagaOnce));
     await measure('direct', `open ${rate}/s`, () => openLoop(rate, seconds, directOnce));
 
-    const table = renderTable(rows);
+    const events = EVENTS_PAIR ? await eventsPair(rate) : undefined;
+
+    const tables = [renderTable(rows.filter((r) => r.events === undefined))];
+    if (events) {
+      const { orders, outboxRows, published } = events.eventsOff;
+      tables.push(
+        renderEventsTable(rows.filter((r) => r.events !== undefined)),
+        `Events off: ${orders} orders wrote ${outboxRows} outbox rows (${(outboxRows / orders).toFixed(1)} per order) in their activities' transactions; ${published} published.`,
+        renderLatencyTable(events.latencies),
+      );
+    }
+    const table = tables.join('\n\n');
     console.log(table);
     const stamp = new Date().toISOString();
     writeFileSync(
       path.join(args.out as string, 'bench.json'),
-      JSON.stringify({ stamp, levels: LEVELS, rows }, null, 2),
+      JSON.stringify({ stamp, levels: LEVELS, rows, ...(events ? { events } : {}) }, null, 2),
     );
     writeFileSync(path.join(args.out as string, 'bench.md'), `${table}\n`);
     if (profileDir) writeFileSync(path.join(profileDir, 'meta.json'), JSON.stringify(profileMeta, null, 2));
   } finally {
     await stopAll();
   }
-}
-
-/** CPU seconds this process has used so far (the direct mode's workers are this process). */
-function ownCpuSeconds(): number {
-  const used = process.cpuUsage();
-  return (used.user + used.system) / 1e6;
-}
-
-/** The saga's database steps called in sequence in this process, with no Temporal: a non-durable monolith. */
-function directSteps(db: Parameters<typeof createOrdersActivities>[0]['db']) {
-  const orders = createOrdersActivities({ db });
-  const inventory = createInventoryActivities({ db });
-  const payments = createPaymentsActivities({ db });
-  const shipping = createShippingActivities({ db });
-  const env = new MockActivityEnvironment({}, { logger: silentLogger });
-  return async () => {
-    const orderId = `ord_${randomUUID().replaceAll('-', '')}`;
-    const items = [{ sku: 'B-1', quantity: 1, unitPriceCents: 1000 }];
-    const status = (s: OrderStatus, seq: number) =>
-      env.run(orders.setOrderStatus, { orderId, status: s, seq });
-    await env.run(orders.createOrderRecord, {
-      orderId,
-      customerId: 'bench',
-      items,
-      totalCents: 1000,
-      createdAt: new Date().toISOString(),
-    });
-    await status('RESERVING', 1);
-    await env.run(inventory.reserveStock, { orderId, items: [{ sku: 'B-1', quantity: 1 }] });
-    await status('CHARGING', 2);
-    await env.run(payments.chargePayment, { orderId, amountCents: 1000, paymentToken: 'tok_ok' });
-    await status('SHIPPING', 3);
-    await env.run(shipping.createShipment, { orderId, address });
-    await env.run(inventory.commitStock, { orderId });
-    await status('COMPLETED', 4);
-  };
-}
-
-/** `concurrency` loops each running `fn` back to back until `total` runs are done. */
-async function closedLoop(concurrency: number, total: number, fn: () => Promise<void>) {
-  const latencies: number[] = [];
-  let started = 0;
-  const begin = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < total) {
-        started += 1;
-        const t = performance.now();
-        await fn();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { latencies, seconds: (performance.now() - begin) / 1000 };
-}
-
-/** Starts `fn` at a fixed rate for `seconds`, whether or not earlier runs finished (arrivals do not wait). */
-async function openLoop(rate: number, seconds: number, fn: () => Promise<void>) {
-  const latencies: number[] = [];
-  const runs: Promise<void>[] = [];
-  const begin = performance.now();
-  const total = Math.round(rate * seconds);
-  for (let i = 0; i < total; i++) {
-    const due = begin + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const t = performance.now();
-    runs.push(fn().then(() => void latencies.push(performance.now() - t)));
-  }
-  await Promise.all(runs);
-  return { latencies, seconds: (performance.now() - begin) / 1000 };
-}
-
-function renderTable(rows: Row[]): string {
-  const floorBy = new Map(rows.filter((r) => r.mode === 'floor').map((r) => [r.load, r]));
-  const f = (n: number | undefined, digits = 0) =>
-    n === undefined || Number.isNaN(n) ? '' : n.toFixed(digits);
-  const lines = [
-    '| mode | load | orders | orders/s | × floor | p50 ms | p95 ms | p99 ms | POST p50 / p99 ms | CPU ms/order: workers / API / Temporal / Postgres | peak worker RSS MiB | DB sessions busy / open |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of rows) {
-    const floor = floorBy.get(r.load);
-    const ratio = floor ? r.ordersPerSecond / floor.ordersPerSecond : Number.NaN;
-    const post = r.postP50 !== undefined ? `${f(r.postP50)} / ${f(r.postP99)}` : '';
-    lines.push(
-      `| ${r.mode} | ${r.load} | ${r.orders} | ${f(r.ordersPerSecond, 1)} | ${f(ratio, 2)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${post} | ${[r.cpuPerOrderMs, r.apiCpuPerOrderMs, r.temporalCpuPerOrderMs, r.postgresCpuPerOrderMs].map((v) => f(v, 1)).join(' / ')} | ${f(r.peakWorkerRssMiB)} | ${r.peakDbActive} / ${r.peakDbOpen} |`,
-    );
-  }
-  return lines.join('\n');
 }
 
 main().catch((err) => {
