@@ -18,7 +18,7 @@ import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { seedCatalog } from '../db/seed.js';
 import { createNatsClient } from '../events/nats.js';
-import { ensureStreams } from '../events/streams.js';
+import { ensureStreamsWhenReachable } from '../events/streams.js';
 import { type DevServer, startDevServer } from '../harness/dev-server.js';
 import { requireNatsServer, requireTemporalCli } from '../harness/dev-tools.mjs';
 import { portInUse } from '../harness/free-port.js';
@@ -49,7 +49,7 @@ async function startEmbeddedNats(logger: Logger): Promise<NatsServer> {
   });
 }
 
-/** Creates or updates the streams; with an external NATS that is down, in the background once it answers. */
+/** Creates or updates the streams; an external NATS that is down gets them in the background once it answers. */
 async function ensureEventStreams(
   servers: string[],
   settings: EventStreamSettings,
@@ -57,16 +57,8 @@ async function ensureEventStreams(
   wait: boolean,
 ): Promise<void> {
   const client = createNatsClient({ servers, name: 'dev:streams', logger });
-  const ensure = async () => {
-    try {
-      const ensured = await ensureStreams(await client.manager(), settings);
-      logger.info({ streams: ensured.map(({ name, action }) => `${name} ${action}`) }, 'event streams ready');
-    } finally {
-      await client.close();
-    }
-  };
-  if (wait) return ensure();
-  ensure().catch((err) => logger.error({ err }, 'event streams could not be created'));
+  const ensured = ensureStreamsWhenReachable(client, settings, logger).finally(() => client.close());
+  if (wait) await ensured;
 }
 
 /** Set once cleanups exist, so a failure at any later point still stops what was started. */

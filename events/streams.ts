@@ -16,6 +16,8 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import { DEAD_LETTER_STREAM, ORDER_EVENTS_STREAM } from '../contracts/events.js';
 import type { EventStreamSettings } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { NatsClient } from './nats.js';
 
 /** Subjects of ORDER_EVENTS: `events.<service>.<Event>.<orderId>` (contracts/events.ts `eventSubject`). */
 export const ORDER_EVENTS_SUBJECTS = 'events.>';
@@ -147,4 +149,30 @@ export async function ensureStreams(
   const ensured: EnsuredStream[] = [];
   for (const desired of streamConfigs(settings)) ensured.push(await ensureStream(jsm, desired));
   return ensured;
+}
+
+/** Longest pause between attempts to create the streams on a NATS server that refuses (JetStream off, say). */
+const STREAMS_RETRY_MAX_MS = 30_000;
+
+/**
+ * Creates or updates the event streams once NATS answers, in the background so a process starts while NATS is
+ * down (callers need not await it); retries a server that answers but refuses, until the client closes. Until then the relays back off.
+ */
+export function ensureStreamsWhenReachable(
+  nats: NatsClient,
+  settings: EventStreamSettings,
+  logger: Logger,
+): Promise<void> {
+  const attempt = async (delayMs: number): Promise<void> => {
+    try {
+      const ensured = await ensureStreams(await nats.manager(), settings);
+      logger.info({ streams: ensured.map(({ name, action }) => `${name} ${action}`) }, 'event streams ready');
+    } catch (err) {
+      if ((err as Error).message === 'NATS client closed') return; // the process is stopping
+      logger.error({ err, retryInMs: delayMs }, 'event streams could not be created; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      return attempt(Math.min(delayMs * 2, STREAMS_RETRY_MAX_MS));
+    }
+  };
+  return attempt(1_000);
 }

@@ -4,35 +4,13 @@
  * comes from core/config.ts.
  */
 import { parseArgs } from 'node:util';
-import { type EventStreamSettings, loadConfig } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
-import { createLogger, type Logger } from '../core/logger.js';
+import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
 import { createNatsClient, type NatsClient } from '../events/nats.js';
-import { ensureStreams } from '../events/streams.js';
+import { ensureStreamsWhenReachable } from '../events/streams.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
-
-/** Longest pause between attempts to create the streams on a NATS server that refuses (JetStream off, say). */
-const STREAMS_RETRY_MAX_MS = 30_000;
-
-/**
- * Creates or updates the event streams once NATS answers, in the background so the worker starts while NATS is
- * down; retries a server that answers but refuses, until the client closes. Until then the relays back off.
- */
-function ensureStreamsInBackground(nats: NatsClient, settings: EventStreamSettings, logger: Logger): void {
-  const attempt = async (delayMs: number): Promise<void> => {
-    try {
-      const ensured = await ensureStreams(await nats.manager(), settings);
-      logger.info({ streams: ensured.map(({ name, action }) => `${name} ${action}`) }, 'event streams ready');
-    } catch (err) {
-      if ((err as Error).message === 'NATS client closed') return; // the worker is stopping
-      logger.error({ err, retryInMs: delayMs }, 'event streams could not be created; retrying');
-      await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-      return attempt(Math.min(delayMs * 2, STREAMS_RETRY_MAX_MS));
-    }
-  };
-  void attempt(1_000);
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -64,7 +42,7 @@ async function main(): Promise<void> {
       name: `worker:${services.join('+')}`,
       logger,
     });
-    ensureStreamsInBackground(nats, config.events.streams, logger);
+    void ensureStreamsWhenReachable(nats, config.events.streams, logger);
   } else {
     logger.info('NATS_URL is not set: events stay in the outbox until a worker with NATS_URL publishes them');
   }
