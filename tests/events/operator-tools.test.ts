@@ -154,7 +154,8 @@ describe('events:replay', () => {
     const name = unique('since');
 
     const outcome = await replayConsumer(jsm, replayOf(name, { time: since }, notificationSubjects(orderId)));
-    expect(outcome.info?.config.opt_start_time).toBe(since.toISOString());
+    // The server echoes the time in its own form (trailing zeros of the fraction dropped).
+    expect(Date.parse(outcome.info?.config.opt_start_time ?? '')).toBe(since.getTime());
     expect(await drain(name)).toEqual([events.completed.id, events.refunded.id]);
   });
 
