@@ -8,7 +8,7 @@ import type { ApiSettings, AppConfig } from '../core/config.js';
 import type { PayloadProtection } from '../core/data-converter.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
-import { createNatsClient, type NatsClient } from '../events/nats.js';
+import { createNatsClient, type NatsClient, natsConnectOptions } from '../events/nats.js';
 import { createApp } from './app.js';
 import { codecServerFor } from './codec/routes.js';
 import { createLazyTemporalClient, type LazyTemporalClient } from './temporal/connection.js';
@@ -43,7 +43,7 @@ export function createConfiguredApp(options: ConfiguredAppOptions): ConfiguredAp
   // Lazy too: it connects in the background and retries while NATS is down; the events route answers 503 meanwhile.
   const nats =
     config.events.natsServers.length > 0
-      ? createNatsClient({ servers: config.events.natsServers, name: 'api', logger })
+      ? createNatsClient({ ...natsConnectOptions(config.events), name: 'api', logger })
       : undefined;
   const shutdown = new AbortController();
   const codec = codecServerFor(config.codec, protection.codec);

@@ -7,7 +7,7 @@ import { codecServerFor, describeCodecServer } from '../api/codec/routes.js';
 import { describeClients } from '../core/api-keys.js';
 import {
   type AppConfig,
-  type EventStreamSettings,
+  type EventSettings,
   formatAddress,
   loadConfig,
   PROJECT_ROOT,
@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { seedCatalog } from '../db/seed.js';
-import { createNatsClient } from '../events/nats.js';
+import { createNatsClient, natsConnectOptions } from '../events/nats.js';
 import { ensureStreamsWhenReachable } from '../events/streams.js';
 import { type DevServer, startDevServer } from '../harness/dev-server.js';
 import { requireNatsServer, requireTemporalCli } from '../harness/dev-tools.mjs';
@@ -50,14 +50,9 @@ async function startEmbeddedNats(logger: Logger): Promise<NatsServer> {
 }
 
 /** Creates or updates the streams; an external NATS that is down gets them in the background once it answers. */
-async function ensureEventStreams(
-  servers: string[],
-  settings: EventStreamSettings,
-  logger: Logger,
-  wait: boolean,
-): Promise<void> {
-  const client = createNatsClient({ servers, name: 'dev:streams', logger });
-  const ensured = ensureStreamsWhenReachable(client, settings, logger).finally(() => client.close());
+async function ensureEventStreams(events: EventSettings, logger: Logger, wait: boolean): Promise<void> {
+  const client = createNatsClient({ ...natsConnectOptions(events), name: 'dev:streams', logger });
+  const ensured = ensureStreamsWhenReachable(client, events.streams, logger).finally(() => client.close());
   if (wait) await ensured;
 }
 
@@ -125,11 +120,9 @@ async function main(): Promise<void> {
     natsServers = [natsServer.url];
     logger.info({ url: natsServer.url }, 'nats server ready');
   }
-  await ensureEventStreams(natsServers, config.events.streams, logger, natsServer !== undefined);
-  const stackConfig: AppConfig = {
-    ...config,
-    events: { ...config.events, natsUrl: natsServers.join(','), natsServers },
-  };
+  const events: EventSettings = { ...config.events, natsUrl: natsServers.join(','), natsServers };
+  await ensureEventStreams(events, logger, natsServer !== undefined);
+  const stackConfig: AppConfig = { ...config, events };
 
   const database = await openDatabase(config.database);
   cleanups.push(() => database.close());

@@ -3,8 +3,18 @@
  * (and its outbox fills) while NATS is down; once connected, the client reconnects forever on its own. State
  * changes are logged through the process logger.
  */
+import { readFileSync } from 'node:fs';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AuthorizationError,
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+  nkeyAuthenticator,
+  UserAuthenticationExpiredError,
+} from '@nats-io/transport-node';
+import type { EventSettings, NatsAuth, NatsTlsSettings } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 
 export type { NatsConnection } from '@nats-io/transport-node';
@@ -21,6 +31,62 @@ export interface NatsClientOptions {
   maxRetryDelayMs?: number;
   /** Time one connect attempt may take (default 5 s). */
   connectTimeoutMs?: number;
+  /** Credentials (config.events.connection.auth); none: connect anonymously. */
+  auth?: NatsAuth | undefined;
+  /** TLS files (config.events.connection.tls); none: TLS only if the server or a `tls://` URL asks for it. */
+  tls?: NatsTlsSettings | undefined;
+}
+
+/** The servers, credentials and TLS of the configuration: spread into `createNatsClient` by every process. */
+export function natsConnectOptions(
+  events: Pick<EventSettings, 'natsServers' | 'connection'>,
+): Pick<NatsClientOptions, 'servers' | 'auth' | 'tls'> {
+  return { servers: events.natsServers, auth: events.connection.auth, tls: events.connection.tls };
+}
+
+/** The user NKey seed of a seed file: its `SU…` line (a file may hold comments around it, as `nk` writes them). */
+function readNkeySeed(file: string): Uint8Array {
+  const seed = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .find((line) => line.startsWith('SU'));
+  if (!seed) throw new Error(`NATS_NKEY: "${file}" holds no user NKey seed (SU…)`);
+  return new TextEncoder().encode(seed);
+}
+
+/** The nats.js options for credentials and TLS; files are read at each connect (a rotated .creds file is used). */
+export function natsSecurityOptions(
+  auth: NatsAuth | undefined,
+  tls: NatsTlsSettings | undefined,
+): Partial<ConnectionOptions> {
+  const options: Partial<ConnectionOptions> = {};
+  if (auth?.kind === 'creds') {
+    const file = auth.file;
+    options.authenticator = credsAuthenticator(() => readFileSync(file));
+  } else if (auth?.kind === 'nkey') {
+    const file = auth.file;
+    options.authenticator = nkeyAuthenticator(() => readNkeySeed(file));
+  } else if (auth?.kind === 'user') {
+    options.user = auth.user;
+    options.pass = auth.password;
+  } else if (auth?.kind === 'token') {
+    options.token = auth.token;
+  }
+  if (tls) options.tls = { ...tls };
+  return options;
+}
+
+/** True when the server refused the credentials (or their JWT expired): retrying the same ones will not help soon. */
+export function isAuthorizationRefusal(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof AuthorizationError || e instanceof UserAuthenticationExpiredError) return true;
+  }
+  return false;
+}
+
+/** Server URLs as safe to log: a user and password written into NATS_URL are masked. */
+export function loggableServers(servers: readonly string[]): string[] {
+  return servers.map((server) => server.replace(/\/\/[^/@]*@/, '//[redacted]@'));
 }
 
 /** A connection that exists once NATS first answered; `connection()` waits for that moment. */
@@ -58,6 +124,8 @@ export function createNatsClient(options: NatsClientOptions): NatsClient {
   let jsm: Promise<JetStreamManager> | undefined;
   const waiters = new Set<Waiter>();
   const log = logger.child({ component: 'nats' });
+  const security = natsSecurityOptions(options.auth, options.tls);
+  const safeServers = loggableServers(servers);
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -77,7 +145,14 @@ export function createNatsClient(options: NatsClientOptions): NatsClient {
       } else if (status.type === 'ldm') {
         log.info({ server: status.server }, 'NATS server entering lame duck mode; will move to another');
       } else if (status.type === 'error') {
-        log.warn({ err: status.error }, 'NATS connection error');
+        if (isAuthorizationRefusal(status.error)) {
+          log.error(
+            { err: status.error },
+            'NATS refused authorization; check NATS_CREDS, NATS_NKEY or NATS_USER',
+          );
+        } else {
+          log.warn({ err: status.error }, 'NATS connection error');
+        }
       }
     }
   };
@@ -89,13 +164,26 @@ export function createNatsClient(options: NatsClientOptions): NatsClient {
     js = undefined;
     jsm = undefined;
     if (closed) return;
-    // Only a fatal error closes a client that reconnects forever (an authorization error, say): try anew.
-    log.error({ err: reason }, 'NATS connection closed; connecting again');
-    void connectLoop();
+    // Only a fatal error closes a client that reconnects forever (an authorization error, say): try anew, after
+    // a pause, so credentials the server keeps refusing cost a connect per back-off step, not a busy loop.
+    if (isAuthorizationRefusal(reason)) {
+      log.error(
+        { err: reason, servers: safeServers, retryInMs: baseDelay },
+        'NATS refused authorization and closed the connection; connecting again with back-off',
+      );
+    } else {
+      log.error({ err: reason, retryInMs: baseDelay }, 'NATS connection closed; connecting again');
+    }
+    void connectLoop(true);
   };
 
-  const connectLoop = async () => {
+  const connectLoop = async (pauseFirst = false) => {
     let delay = baseDelay;
+    if (pauseFirst) {
+      await pause(delay);
+      delay = Math.min(delay * 2, maxDelay);
+    }
+    let lastFailure: 'refused' | 'unreachable' | undefined;
     for (let attempt = 1; !closed; attempt += 1) {
       try {
         const nc = await connect({
@@ -104,6 +192,7 @@ export function createNatsClient(options: NatsClientOptions): NatsClient {
           reconnect: true,
           maxReconnectAttempts: -1,
           timeout: options.connectTimeoutMs ?? 5_000,
+          ...security,
         });
         if (closed) {
           await nc.close();
@@ -119,9 +208,19 @@ export function createNatsClient(options: NatsClientOptions): NatsClient {
         return;
       } catch (err) {
         if (closed) return;
-        const fields = { err, servers, attempt, retryInMs: delay };
-        // The first failure is news; the ones after it only say it is still down.
-        if (attempt === 1) log.warn(fields, 'NATS unreachable; retrying until it answers');
+        const fields = { err, servers: safeServers, attempt, retryInMs: delay };
+        // A new kind of failure is news; the same one again only says it is still down (or still refusing).
+        const failure = isAuthorizationRefusal(err) ? 'refused' : 'unreachable';
+        const news = failure !== lastFailure;
+        lastFailure = failure;
+        if (failure === 'refused') {
+          if (news)
+            log.error(
+              fields,
+              'NATS refused authorization; retrying with back-off (check NATS_CREDS, NATS_NKEY, NATS_USER)',
+            );
+          else log.debug(fields, 'NATS still refuses authorization');
+        } else if (news) log.warn(fields, 'NATS unreachable; retrying until it answers');
         else log.debug(fields, 'NATS still unreachable');
         await pause(delay);
         delay = Math.min(delay * 2, maxDelay);

@@ -9,7 +9,7 @@ import { createLogger } from '../core/logger.js';
 import { createTemporalClient, temporalConnectionOptions } from '../core/temporal.js';
 import type { DatabaseDriver } from '../db/client.js';
 import { seedCatalog } from '../db/seed.js';
-import { createNatsClient } from '../events/nats.js';
+import { createNatsClient, natsConnectOptions } from '../events/nats.js';
 import { ensureStreams } from '../events/streams.js';
 import { createProcessRegistry } from '../workers/metrics.js';
 import { type DevServer, startDevServer } from './dev-server.js';
@@ -98,7 +98,11 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
   });
   const logger = createLogger('test-stack', config.logLevel, options.logDestination);
   if (config.events.natsServers.length > 0) {
-    const nats = createNatsClient({ servers: config.events.natsServers, name: 'test-stack:streams', logger });
+    const nats = createNatsClient({
+      ...natsConnectOptions(config.events),
+      name: 'test-stack:streams',
+      logger,
+    });
     try {
       await ensureStreams(await nats.manager(), config.events.streams);
     } finally {

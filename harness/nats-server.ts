@@ -1,10 +1,14 @@
 /** Starts `nats-server` with JetStream on a file store as a child process (`npm start`, tests, tools). */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { freePort, portInUse } from './free-port.js';
 import { type ManagedProcess, startProcess } from './processes.js';
 
 /** Where the NATS server of a local run listens unless told otherwise (NATS's own default port). */
 export const DEFAULT_NATS_PORT = 4222;
+
+/** What the server demands of clients: one user and password, a token, or one of the listed user NKeys (`U…`). */
+export type NatsServerAuth = { user: string; password: string } | { token: string } | { nkeys: string[] };
 
 export interface NatsServerOptions {
   /** The `nats-server` binary (harness/dev-tools.mjs `requireNatsServer()`). */
@@ -22,6 +26,8 @@ export interface NatsServerOptions {
   onOutput?: (line: string) => void;
   /** How long it may take to answer /healthz with JetStream up (default 30 s). */
   readyTimeoutMs?: number;
+  /** Client authentication; none: anyone may connect (the local default). */
+  auth?: NatsServerAuth;
 }
 
 /** A running server and how to reach it. */
@@ -61,6 +67,16 @@ export function natsServerArgs(options: {
   ];
 }
 
+/** Flags for the server's client authentication; NKeys have no flag, so they go in a config file in `dir`. */
+export function natsServerAuthArgs(auth: NatsServerAuth, dir: string): string[] {
+  if ('user' in auth) return ['--user', auth.user, '--pass', auth.password];
+  if ('token' in auth) return ['--auth', auth.token];
+  const file = path.join(dir, 'authorization.conf');
+  const users = auth.nkeys.map((nkey) => `    { nkey: ${JSON.stringify(nkey)} }`).join('\n');
+  writeFileSync(file, `authorization {\n  users = [\n${users}\n  ]\n}\n`);
+  return ['--config', file];
+}
+
 /** Launches the server and resolves once its monitoring endpoint says JetStream is up. */
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServer> {
   const host = options.host ?? '127.0.0.1';
@@ -77,7 +93,10 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     }
   }
   mkdirSync(options.storeDir, { recursive: true });
-  const args = natsServerArgs({ host, port, monitorPort, storeDir: options.storeDir, name: options.name });
+  const args = [
+    ...natsServerArgs({ host, port, monitorPort, storeDir: options.storeDir, name: options.name }),
+    ...(options.auth ? natsServerAuthArgs(options.auth, options.storeDir) : []),
+  ];
   const child = startProcess({
     name: 'nats-server',
     command: options.binary,

@@ -17,7 +17,7 @@ import type { PayloadProtection } from '../core/data-converter.js';
 import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { EventConsumer } from '../events/consumer.js';
-import { createNatsClient } from '../events/nats.js';
+import { createNatsClient, natsConnectOptions } from '../events/nats.js';
 import { startWorkerProcess, type WorkerProcess } from '../workers/worker-process.js';
 
 export interface SystemOptions {
@@ -80,7 +80,7 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
   const { natsServers } = config.events;
   const relayNats =
     natsServers.length > 0
-      ? createNatsClient({ servers: natsServers, name: 'system:relays', logger })
+      ? createNatsClient({ ...natsConnectOptions(config.events), name: 'system:relays', logger })
       : undefined;
   const startHost = async (services: ServiceName[]) => {
     const host = await startWorkerProcess({
@@ -113,7 +113,7 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
   const consumerOverrides = { ...testDurable, ...options.notificationsConsumer };
   const consumerNats =
     natsServers.length > 0 && options.consumers !== false
-      ? createNatsClient({ servers: natsServers, name: 'system:consumers', logger })
+      ? createNatsClient({ ...natsConnectOptions(config.events), name: 'system:consumers', logger })
       : undefined;
   const notifications: EventConsumer | undefined = consumerNats
     ? startNotificationsService({

@@ -8,7 +8,7 @@ import { loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { openDatabase } from '../db/client.js';
-import { createNatsClient, type NatsClient } from '../events/nats.js';
+import { createNatsClient, type NatsClient, natsConnectOptions } from '../events/nats.js';
 import { ensureStreamsWhenReachable } from '../events/streams.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   let nats: NatsClient | undefined;
   if (config.events.natsServers.length > 0) {
     nats = createNatsClient({
-      servers: config.events.natsServers,
+      ...natsConnectOptions(config.events),
       name: `worker:${services.join('+')}`,
       logger,
     });

@@ -8,7 +8,7 @@ import { type AppConfig, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
 import type { EventConsumer } from '../../events/consumer.js';
-import { createNatsClient, type NatsClient } from '../../events/nats.js';
+import { createNatsClient, loggableServers, type NatsClient, natsConnectOptions } from '../../events/nats.js';
 import { type Readiness, startWorkerHttpServer } from '../../workers/health-server.js';
 import { createProcessRegistry } from '../../workers/metrics.js';
 import { NOTIFICATIONS_CONSUMER } from './handler.js';
@@ -75,7 +75,11 @@ async function main(): Promise<void> {
     );
   }
   const database = await openDatabase(config.database);
-  const nats = createNatsClient({ servers: config.events.natsServers, name: `consumer:${service}`, logger });
+  const nats = createNatsClient({
+    ...natsConnectOptions(config.events),
+    name: `consumer:${service}`,
+    logger,
+  });
   const registry = createProcessRegistry();
   const consumer = startNotificationsService({
     database,
@@ -100,7 +104,10 @@ async function main(): Promise<void> {
     await close();
     throw err;
   }
-  logger.info({ http: http.url, nats: config.events.natsServers }, 'notifications consumer started');
+  logger.info(
+    { http: http.url, nats: loggableServers(config.events.natsServers) },
+    'notifications consumer started',
+  );
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -1,4 +1,5 @@
 /** What parses but cannot be used: settings that contradict each other, and what production refuses. */
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { keyInBoth, MIN_PRODUCTION_KEY_LENGTH } from '../api-keys.js';
 import { type ConfigProblem, problemOfLine } from './errors.js';
 import { BUILT_IN_CURSOR_SECRET, type ParsedEnv, type SectionName } from './schema.js';
@@ -36,6 +37,7 @@ const CHECKS: readonly Check[] = [
   { sections: ['worker'], problems: workerTuningConflicts },
   { sections: ['events'], problems: eventStreamConflicts },
   { sections: ['events'], problems: (e, role) => (role === 'consumer' ? consumerNeedsNats(e) : []) },
+  { sections: ['events', 'natsAuth'], problems: natsAuthConflicts },
   { sections: ['process', 'faults'], problems: (e) => (production(e) ? faultRefusals(e) : []) },
 ];
 
@@ -240,4 +242,73 @@ function payloadRefusals(e: ParsedEnv): ConfigProblem[] {
     ];
   }
   return [];
+}
+
+/** The NATS variables that each choose a way to authenticate; a connection uses exactly one. */
+const NATS_AUTH_VARIABLES = ['NATS_CREDS', 'NATS_NKEY', 'NATS_USER'] as const;
+
+/** Why a file cannot be used (missing, a folder, unreadable), or undefined when it can be read. */
+function unreadable(file: string): string | undefined {
+  try {
+    if (!statSync(file).isFile()) return `"${file}" is not a file`;
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `"${file}" does not exist` : `"${file}" cannot be read (${code ?? 'error'})`;
+  }
+}
+
+/** What a file must hold to be what its variable says; the message never quotes the secret itself. */
+const NATS_FILE_CONTENT: Partial<Record<string, { test: RegExp; expected: string }>> = {
+  NATS_CREDS: {
+    test: /-----BEGIN NATS USER JWT-----[\s\S]*-----BEGIN USER NKEY SEED-----/,
+    expected: 'a .creds file (a NATS USER JWT block, then a USER NKEY SEED block; `nsc generate creds`)',
+  },
+  NATS_NKEY: { test: /^\s*SU[A-Z2-7]{56}\s*$/m, expected: 'a user NKey seed (a line `SU…`; `nk -gen user`)' },
+};
+
+/** One way to authenticate, a password only with its user, both halves of mTLS, and files that can be read. */
+function natsAuthConflicts(e: ParsedEnv): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const chosen = NATS_AUTH_VARIABLES.filter((variable) => e[variable]);
+  if (chosen.length > 1) {
+    problems.push({
+      variable: chosen.join(', '),
+      message:
+        'set one way to authenticate to NATS (a .creds file, an NKey seed, or a user/password or token)',
+    });
+  }
+  if (e.NATS_PASSWORD && !e.NATS_USER) {
+    problems.push({ variable: 'NATS_PASSWORD', message: 'needs NATS_USER (the user the password is for)' });
+  }
+  if (Boolean(e.NATS_CERT) !== Boolean(e.NATS_KEY)) {
+    problems.push({
+      variable: e.NATS_CERT ? 'NATS_CERT' : 'NATS_KEY',
+      message: `mutual TLS needs both the client certificate and its key: set ${e.NATS_CERT ? 'NATS_KEY' : 'NATS_CERT'} too`,
+    });
+  }
+  const settings = [...NATS_AUTH_VARIABLES, 'NATS_PASSWORD', 'NATS_CA', 'NATS_CERT', 'NATS_KEY'] as const;
+  const set = settings.filter((variable) => e[variable]);
+  if (set.length > 0 && !e.NATS_URL) {
+    problems.push({
+      variable: set.join(', '),
+      message:
+        'needs NATS_URL (the server these settings are for; the embedded dev server has no auth or TLS)',
+    });
+  }
+  for (const variable of ['NATS_CREDS', 'NATS_NKEY', 'NATS_CA', 'NATS_CERT', 'NATS_KEY'] as const) {
+    const file = e[variable];
+    if (!file) continue;
+    const why = unreadable(file);
+    if (why) {
+      problems.push({ variable, message: why });
+      continue;
+    }
+    const content = NATS_FILE_CONTENT[variable];
+    if (content && !content.test.test(readFileSync(file, 'utf8'))) {
+      problems.push({ variable, message: `"${file}" is not ${content.expected}` });
+    }
+  }
+  return problems;
 }

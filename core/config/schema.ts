@@ -276,6 +276,26 @@ const eventsVars = {
   CONSUMER_HTTP_PORT: port.default(9096),
 };
 
+/**
+ * How every process authenticates to NATS and secures the connection: the NATS CLI's own variable names and
+ * meanings (`nats --creds`, `--nkey`, `--user`, `--password`, `--tlsca`, `--tlscert`, `--tlskey`). At most one
+ * way to authenticate; NATS_USER without NATS_PASSWORD is a token, as the CLI reads it (see ./checks.ts).
+ */
+const natsAuthVars = {
+  /** Path to a `.creds` file (user JWT and NKey seed, from `nsc` or `nats auth`): decentralized auth. */
+  NATS_CREDS: optionalText,
+  /** Path to a file holding a user NKey seed (`SU…`), for a server listing the user's public key. */
+  NATS_NKEY: optionalText,
+  /** User name, with NATS_PASSWORD; alone, it is an authorization token. */
+  NATS_USER: optionalText,
+  NATS_PASSWORD: optionalText,
+  /** PEM file of the CA that signed the server's certificate (a private CA); implies TLS. */
+  NATS_CA: optionalText,
+  /** Client certificate and key PEM files for mutual TLS; set both. */
+  NATS_CERT: optionalText,
+  NATS_KEY: optionalText,
+};
+
 const faultVars = {
   /** Probability (0..1) that an activity attempt fails with an injected transient error. */
   FAULT_RATE: probability.default(0),
@@ -297,6 +317,7 @@ export const SECTION_SCHEMAS = {
   worker: z.object(workerVars),
   versioning: z.object(versioningVars),
   events: z.object(eventsVars),
+  natsAuth: z.object(natsAuthVars),
   faults: z.object(faultVars),
 };
 
@@ -315,6 +336,7 @@ export const envSchema = z.object({
   ...workerVars,
   ...versioningVars,
   ...eventsVars,
+  ...natsAuthVars,
   ...faultVars,
 });
 

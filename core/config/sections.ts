@@ -96,12 +96,37 @@ export interface EventStreamSettings {
   duplicateWindowSeconds: number;
 }
 
+/**
+ * How a process proves who it is to NATS (one of NATS_CREDS, NATS_NKEY, NATS_USER[+NATS_PASSWORD]). Files are read
+ * at every connect, so a rotated .creds file is picked up on the next reconnect.
+ */
+export type NatsAuth =
+  | { kind: 'creds'; file: string }
+  | { kind: 'nkey'; file: string }
+  | { kind: 'user'; user: string; password: string }
+  | { kind: 'token'; token: string };
+
+/** TLS files of the NATS connection (NATS_CA, NATS_CERT + NATS_KEY); any of them makes TLS required. */
+export interface NatsTlsSettings {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** Credentials and TLS of the NATS connection; both undefined: no auth, TLS only if the server asks for it. */
+export interface NatsConnectionSettings {
+  auth: NatsAuth | undefined;
+  tls: NatsTlsSettings | undefined;
+}
+
 /** Where the events go (NATS JetStream) and how long the outbox keeps what it published. */
 export interface EventSettings {
   /** NATS_URL as given; undefined when unset (`npm start` runs an embedded server, other processes relay nothing). */
   natsUrl: string | undefined;
   /** The servers of NATS_URL, one URL each; empty when unset. */
   natsServers: string[];
+  /** Auth and TLS for those servers (events/nats.ts `natsConnectOptions` maps them to the client's options). */
+  connection: NatsConnectionSettings;
   streams: EventStreamSettings;
   outboxRetentionHours: number;
   /** An event consumer process's own HTTP server (/metrics, /healthz, /readyz). */
@@ -223,6 +248,7 @@ export function buildConfig(e: ParsedEnv): AppConfig {
     events: {
       natsUrl: e.NATS_URL?.join(','),
       natsServers: e.NATS_URL ?? [],
+      connection: { auth: natsAuth(e), tls: natsTls(e) },
       streams: {
         replicas: e.EVENTS_STREAM_REPLICAS,
         maxAgeHours: e.EVENTS_STREAM_MAX_AGE_HOURS,
@@ -288,5 +314,24 @@ function temporalTls(e: ParsedEnv): TemporalTlsSettings | null {
     ...(clientCert ? { clientCert } : {}),
     ...(clientKey ? { clientKey } : {}),
     ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+}
+
+/** The one way to authenticate that ./checks.ts let through; NATS_USER alone is a token, as the NATS CLI reads it. */
+function natsAuth(e: ParsedEnv): NatsAuth | undefined {
+  if (e.NATS_CREDS) return { kind: 'creds', file: e.NATS_CREDS };
+  if (e.NATS_NKEY) return { kind: 'nkey', file: e.NATS_NKEY };
+  if (e.NATS_USER && e.NATS_PASSWORD) return { kind: 'user', user: e.NATS_USER, password: e.NATS_PASSWORD };
+  if (e.NATS_USER) return { kind: 'token', token: e.NATS_USER };
+  return undefined;
+}
+
+/** TLS when a CA or a client certificate is given; otherwise whatever the server and the URL (`tls://`) ask for. */
+function natsTls(e: ParsedEnv): NatsTlsSettings | undefined {
+  if (!e.NATS_CA && !e.NATS_CERT && !e.NATS_KEY) return undefined;
+  return {
+    ...(e.NATS_CA ? { caFile: e.NATS_CA } : {}),
+    ...(e.NATS_CERT ? { certFile: e.NATS_CERT } : {}),
+    ...(e.NATS_KEY ? { keyFile: e.NATS_KEY } : {}),
   };
 }

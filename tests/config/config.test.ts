@@ -209,6 +209,7 @@ describe('sections', () => {
       streams: { replicas: 1, maxAgeHours: 168, maxBytes: 1024 ** 3, duplicateWindowSeconds: 120 },
       outboxRetentionHours: 24,
       consumerHttp: { host: '127.0.0.1', port: 9096 },
+      connection: { auth: undefined, tls: undefined },
     });
     const { events } = loadConfig({
       NATS_URL: 'nats://nats-0.nats:4222, nats://nats-1.nats:4222,tls://nats-2.nats:4222',
@@ -226,6 +227,7 @@ describe('sections', () => {
       streams: { replicas: 3, maxAgeHours: 24, maxBytes: 8 * 1024 ** 3, duplicateWindowSeconds: 300 },
       outboxRetentionHours: 0,
       consumerHttp: { host: '0.0.0.0', port: 9100 },
+      connection: { auth: undefined, tls: undefined },
     });
     // Optional everywhere, production included: without it the outbox keeps its rows until a NATS_URL is set.
     expect(loadConfig({ NATS_URL: '' }).events.natsUrl).toBeUndefined();

@@ -5,6 +5,7 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadConfig } from '../../core/config.js';
+import { isAuthorizationRefusal, loggableServers, natsSecurityOptions } from '../../events/nats.js';
 
 /** JetStream publishing, consuming and management on one connection: what the tools' modules take. */
 export interface JetStreamAccess {
@@ -23,15 +24,28 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 /** Connects to the servers of NATS_URL; a clear error when it is unset or no server answers. */
 export async function connectFromEnvironment(toolName: string, env = process.env): Promise<ToolConnection> {
-  const servers = loadConfig(env).events.natsServers;
+  const { events } = loadConfig(env);
+  const servers = events.natsServers;
   if (servers.length === 0) {
     throw new Error('NATS_URL is not set: point it at the NATS server of the events (nats://host:port)');
   }
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers, name: `tool:${toolName}`, timeout: CONNECT_TIMEOUT_MS, reconnect: false });
+    nc = await connect({
+      servers,
+      name: `tool:${toolName}`,
+      timeout: CONNECT_TIMEOUT_MS,
+      reconnect: false,
+      ...natsSecurityOptions(events.connection.auth, events.connection.tls),
+    });
   } catch (err) {
-    throw new Error(`NATS at ${servers.join(', ')} did not answer: ${(err as Error).message}`);
+    const where = loggableServers(servers).join(', ');
+    if (isAuthorizationRefusal(err)) {
+      throw new Error(
+        `NATS at ${where} refused authorization (check NATS_CREDS, NATS_NKEY or NATS_USER/NATS_PASSWORD): ${(err as Error).message}`,
+      );
+    }
+    throw new Error(`NATS at ${where} did not answer: ${(err as Error).message}`);
   }
   return {
     nc,
