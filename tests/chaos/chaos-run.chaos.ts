@@ -1,13 +1,15 @@
 /**
- * `npm run chaos`: the real topology as separate processes (Temporal dev server on a file, the API, one process per
- * service worker, a fresh database on a real Postgres), orders placed by a well-behaved client while workers are
- * SIGKILLed and restarted, the API, Temporal and Postgres restarted and activity faults injected; then one test per
- * invariant family, and tests that the faults really happened. Needs a Postgres server (skipped without one).
+ * `npm run chaos`: the real topology as separate processes (Temporal dev server on a file, NATS JetStream on a
+ * store of its own, the API, one process per service worker with its outbox relay, the notifications consumer, a
+ * fresh database on a real Postgres), orders placed by a well-behaved client while workers and the consumer are
+ * SIGKILLed and restarted, the API, Temporal, NATS and Postgres restarted and activity faults injected; then one
+ * test per invariant family (the saga's and the events'), and tests that the faults really happened. Needs a
+ * Postgres server (skipped without one).
  *
  * Environment (defaults: a short local run; CI sets CHAOS_ORDERS=200 CHAOS_SEED=42 CHAOS_KILLS_PER_SERVICE=1):
  * - `TEST_DATABASE_URL`, else `DATABASE_URL`: admin URL of the Postgres server the run creates its database on
  * - `CHAOS_ORDERS` (60), `CHAOS_SEED` (42), `CHAOS_CONCURRENCY` (8): orders placed, seed of every choice, clients
- * - `CHAOS_KILLS_PER_SERVICE` (2, at least 1): SIGKILLs per worker; `CHAOS_RESTART_DB` (true): restart Postgres
+ * - `CHAOS_KILLS_PER_SERVICE` (2, at least 1): SIGKILLs per worker and of the consumer; `CHAOS_RESTART_DB` (true): restart Postgres
  *   too (`pg_ctlcluster`, so the server must be this machine's)
  * - `CHAOS_FAULT_RATE` (0.05), `CHAOS_AFTER_FAULT_RATE` (0.03), `CHAOS_LATENCY_MS` (10): injected activity faults
  * - `CHAOS_DRAIN_TIMEOUT_S` (300): how long orders may take to end after the load
@@ -18,6 +20,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SERVICE_NAMES } from '../../contracts/services.js';
+import { EVENT_INVARIANTS } from './event-invariants.js';
 import { FAULT_KINDS } from './faults.js';
 import { INVARIANTS, type InvariantResult } from './invariants.js';
 import { chaosCatalog } from './load.js';
@@ -57,12 +60,13 @@ describe.skipIf(settings.databaseUrl === undefined)(
       topology = await startChaosTopology({
         settings,
         temporalCli: inject('temporalCli'),
+        natsServerBinary: inject('natsServerBinary'),
         workflowBundlePath: inject('workflowBundlePath'),
         logDir,
         catalog,
       });
       log(
-        `topology up: API ${topology.apiUrl}, Temporal ${topology.temporalAddress()}, database ${topology.databaseName}, logs in ${logDir}`,
+        `topology up: API ${topology.apiUrl}, Temporal ${topology.temporalAddress()}, NATS ${topology.natsUrl}, database ${topology.databaseName}, logs in ${logDir}`,
       );
       run = await runChaos(topology, settings, catalog, log);
       const report = writeChaosReport(settings, run);
@@ -86,6 +90,7 @@ describe.skipIf(settings.databaseUrl === undefined)(
     it(INVARIANTS.stock, invariant(INVARIANTS.stock));
     it(INVARIANTS.idempotency, invariant(INVARIANTS.idempotency));
     it(INVARIANTS.no5xx, invariant(INVARIANTS.no5xx));
+    for (const name of Object.values(EVENT_INVARIANTS)) it(name, invariant(name));
     it.runIf(settings.overloadSeconds > 0)(
       INVARIANTS.overloadAnswered,
       invariant(INVARIANTS.overloadAnswered),
@@ -96,16 +101,18 @@ describe.skipIf(settings.databaseUrl === undefined)(
       expect(run.load.accepted.length, JSON.stringify(run.load.outcomes)).toBeGreaterThan(0);
     });
 
-    it(`SIGKILLed every worker (${settings.killsPerService}× each) and the API once`, () => {
+    it(`SIGKILLed every worker and the consumer (${settings.killsPerService}× each) and the API once`, () => {
       const asked = Object.fromEntries([
         ...SERVICE_NAMES.map((service) => [`worker-${service}`, settings.killsPerService]),
+        ['consumer-notifications', settings.killsPerService],
         ['api', 1],
       ]);
       expect(run.kills).toEqual(asked);
     });
 
-    it(`restarted Temporal${settings.restartDb ? ' and Postgres' : ''}, and carried out the whole schedule`, () => {
+    it(`restarted Temporal, NATS${settings.restartDb ? ' and Postgres' : ''}, and carried out the whole schedule`, () => {
       expect(run.faults.counts[FAULT_KINDS.restartTemporal] ?? 0).toBe(1);
+      expect(run.faults.counts[FAULT_KINDS.restartNats] ?? 0).toBe(1);
       expect(run.faults.counts[FAULT_KINDS.restartDb] ?? 0).toBe(settings.restartDb ? 1 : 0);
       const carriedOut = Object.values(run.faults.counts).reduce((a, b) => a + b, 0);
       expect(carriedOut, JSON.stringify(run.faults.counts)).toBe(run.plannedFaults.length);

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
+import type { ManagedProcess } from '../../harness/processes.js';
 import { sleep } from './load.js';
 import type { Rng } from './rng.js';
 import type { ChaosTopology } from './topology.js';
@@ -10,25 +11,43 @@ import type { ChaosTopology } from './topology.js';
 /** Kinds of fault the schedule holds. */
 export const FAULT_KINDS = {
   killWorker: 'kill-worker',
+  killConsumer: 'kill-consumer',
   restartApi: 'restart-api',
+  restartNats: 'restart-nats',
   restartTemporal: 'restart-temporal',
   restartDb: 'restart-db',
 } as const;
 
-/** One fault: SIGKILL a worker (it is started again), or restart the API, Temporal or Postgres. */
+/**
+ * One fault: SIGKILL a worker (with its relay) or the notifications consumer (each is started again), or restart
+ * the API, Temporal, NATS or Postgres.
+ */
 export type Fault =
   | { kind: typeof FAULT_KINDS.killWorker; service: ServiceName }
   | {
-      kind: typeof FAULT_KINDS.restartApi | typeof FAULT_KINDS.restartTemporal | typeof FAULT_KINDS.restartDb;
+      kind:
+        | typeof FAULT_KINDS.killConsumer
+        | typeof FAULT_KINDS.restartApi
+        | typeof FAULT_KINDS.restartTemporal
+        | typeof FAULT_KINDS.restartNats
+        | typeof FAULT_KINDS.restartDb;
     };
 
-/** Every worker killed `killsPerService` times, the API and Temporal (and Postgres) restarted once, shuffled. */
+/**
+ * Every worker and the notifications consumer killed `killsPerService` times; the API, Temporal and NATS (and
+ * Postgres) restarted once; shuffled.
+ */
 export function planFaults(rng: Rng, killsPerService: number, restartDb: boolean): Fault[] {
   const faults: Fault[] = [];
   for (const service of SERVICE_NAMES) {
     for (let k = 0; k < killsPerService; k++) faults.push({ kind: FAULT_KINDS.killWorker, service });
   }
-  faults.push({ kind: FAULT_KINDS.restartApi }, { kind: FAULT_KINDS.restartTemporal });
+  for (let k = 0; k < killsPerService; k++) faults.push({ kind: FAULT_KINDS.killConsumer });
+  faults.push(
+    { kind: FAULT_KINDS.restartApi },
+    { kind: FAULT_KINDS.restartTemporal },
+    { kind: FAULT_KINDS.restartNats },
+  );
   if (restartDb) faults.push({ kind: FAULT_KINDS.restartDb });
   for (let i = faults.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
@@ -39,7 +58,16 @@ export function planFaults(rng: Rng, killsPerService: number, restartDb: boolean
 
 /** How a fault reads in the log. */
 export function faultLabel(fault: Fault): string {
-  return fault.kind === FAULT_KINDS.killWorker ? `kill -9 worker-${fault.service}` : fault.kind;
+  if (fault.kind === FAULT_KINDS.killWorker) return `kill -9 worker-${fault.service}`;
+  return fault.kind === FAULT_KINDS.killConsumer ? 'kill -9 consumer-notifications' : fault.kind;
+}
+
+/** SIGKILLs a supervised process, waits `pauseMs`, starts it again unless the run is stopping. */
+async function killAndRestart(topology: ChaosTopology, proc: ManagedProcess, pauseMs: number): Promise<void> {
+  await proc.kill();
+  await sleep(pauseMs);
+  // Only if it is down: a second start() would orphan a child that outlived its SIGKILL wait.
+  if (!topology.stopping && !proc.running) proc.start();
 }
 
 /** Carries out one fault on the topology (the pauses between stop and start come from `rng`). */
@@ -47,16 +75,16 @@ export async function injectFault(topology: ChaosTopology, fault: Fault, rng: Rn
   if (fault.kind === FAULT_KINDS.killWorker) {
     const proc = topology.workers.get(fault.service);
     if (!proc) throw new Error(`no worker for ${fault.service}`);
-    await proc.kill();
-    await sleep(rng.int(200, 1500));
-    // Only if it is down: a second start() would orphan a child that outlived its SIGKILL wait.
-    if (!topology.stopping && !proc.running) proc.start();
+    await killAndRestart(topology, proc, rng.int(200, 1500));
+  } else if (fault.kind === FAULT_KINDS.killConsumer) {
+    await killAndRestart(topology, topology.consumer, rng.int(200, 1500));
   } else if (fault.kind === FAULT_KINDS.restartApi) {
-    await topology.api.kill();
-    await sleep(rng.int(200, 1000));
-    if (!topology.stopping && !topology.api.running) topology.api.start();
+    await killAndRestart(topology, topology.api, rng.int(200, 1000));
   } else if (fault.kind === FAULT_KINDS.restartTemporal) {
     await topology.restartTemporal(rng.int(500, 2000));
+  } else if (fault.kind === FAULT_KINDS.restartNats) {
+    // Long enough that relays buffer commits and the consumer's pulls fail, not just a blip.
+    await topology.restartNats(rng.int(2000, 5000));
   } else {
     const version = readdirSync('/etc/postgresql')[0] ?? '15';
     execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], {

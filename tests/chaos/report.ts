@@ -37,14 +37,15 @@ export function chaosReport(settings: ChaosSettings, run: ChaosRun): string {
     `| client answers | ${list(load.outcomes) || '-'} |`,
     `| bad inputs sent -> status | ${list(load.badInputResults)} |`,
     `| client retries (503/429, connection) | ${client.retriesUnavailable}, ${client.retriesConnection} |`,
-    `| faults: processes killed (SIGKILL) | ${totalKills} (${SERVICE_NAMES.map((s) => `${s} ${run.kills[`worker-${s}`] ?? 0}`).join(', ')}, api ${run.kills.api ?? 0}) |`,
+    `| faults: processes killed (SIGKILL) | ${totalKills} (${SERVICE_NAMES.map((s) => `${s} ${run.kills[`worker-${s}`] ?? 0}`).join(', ')}, notifications consumer ${run.kills['consumer-notifications'] ?? 0}, api ${run.kills.api ?? 0}) |`,
     `| unplanned exits restarted by the supervisor | ${Object.entries(run.crashes)
       .map(([name, n]) => `${name} ${n}`)
       .join(', ')} |`,
-    `| faults: restarts | Temporal ${faults.counts[FAULT_KINDS.restartTemporal] ?? 0}, Postgres ${faults.counts[FAULT_KINDS.restartDb] ?? 0}, API ${faults.counts[FAULT_KINDS.restartApi] ?? 0} |`,
+    `| faults: restarts | Temporal ${faults.counts[FAULT_KINDS.restartTemporal] ?? 0}, NATS ${faults.counts[FAULT_KINDS.restartNats] ?? 0}, Postgres ${faults.counts[FAULT_KINDS.restartDb] ?? 0}, API ${faults.counts[FAULT_KINDS.restartApi] ?? 0} |`,
     `| faults: injected transient activity failures | ${run.injected} (before the work: rate ${settings.faultRate}; after it, lost completions: rate ${settings.afterFaultRate}; +${settings.latencyMs} ms per attempt) |`,
     `| time placing orders | ${load.placingSeconds.toFixed(1)} s |`,
     `| time to drain after the last fault | ${run.drainSeconds.toFixed(1)} s |`,
+    `| events settled after the drain (outboxes published, notifications consumed) | ${run.events.seconds.toFixed(1)} s${run.events.unpublished + run.events.unconsumed > 0 ? ` (gave up: ${run.events.unpublished} unpublished, ${run.events.unconsumed} unconsumed)` : ''} |`,
     `| peak RSS per process (MiB) | ${Object.entries(run.peakRssMiB)
       .map(([name, mib]) => `${name} ${mib}`)
       .join(', ')} |`,

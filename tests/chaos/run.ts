@@ -1,8 +1,9 @@
 /**
  * One chaos run on a started topology: orders placed while the fault schedule fires, the drain, the optional
- * overload phase, then the invariants read from each service's tables and from Temporal.
+ * overload phase, then the invariants read from each service's tables, from Temporal and from JetStream.
  */
 import { ChaosClient, type ClientStats } from './client.js';
+import { checkEventInvariants, type EventSettle } from './event-invariants.js';
 import {
   countInjectedFaults,
   type Fault,
@@ -25,6 +26,9 @@ import { Rng } from './rng.js';
 import type { ChaosSettings } from './settings.js';
 import type { ChaosTopology } from './topology.js';
 
+/** How long the outboxes and the notifications durable may take to empty after the last order ended. */
+const EVENT_SETTLE_TIMEOUT_S = 120;
+
 /** Everything a run measured, for the suite's assertions and the report. */
 export interface ChaosRun {
   plannedFaults: Fault[];
@@ -36,6 +40,8 @@ export interface ChaosRun {
   /** Accepted orders per second over placing and draining. */
   throughput: number;
   results: InvariantResult[];
+  /** How long the relays and the notifications consumer took to catch up once the orders had ended. */
+  events: EventSettle;
   statusCounts: Array<{ status: string; n: number }>;
   /** Transient failures and lost completions the workers injected. */
   injected: number;
@@ -120,6 +126,8 @@ export async function runChaos(
   const results = await checkInvariants(sql, await topology.temporal(), accepted, startingStock);
   results.push(no5xxResult(client.stats));
   if (overload) results.push(overloadResult(overload.arrivals, overload.unanswered));
+  const events = await checkEventInvariants(sql, topology.natsUrl, EVENT_SETTLE_TIMEOUT_S);
+  results.push(...events.results);
   const statusCounts =
     (await sql`select status, count(*)::int as n from orders.orders group by status order by status`) as unknown as Array<{
       status: string;
@@ -135,6 +143,7 @@ export async function runChaos(
     drainSeconds,
     throughput,
     results,
+    events: events.settle,
     statusCounts,
     injected: countInjectedFaults(topology.logDir),
     kills: byName((p) => p.kills),

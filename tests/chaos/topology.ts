@@ -1,7 +1,8 @@
 /**
- * The processes of a chaos run: a Temporal dev server on a SQLite file, a fresh database on the real Postgres, the
- * API and one supervised process per service worker. `stop()` removes every one of them, whatever state the run
- * left them in, and a topology that fails to start removes what it had started.
+ * The processes of a chaos run: a Temporal dev server on a SQLite file, a NATS JetStream server on a store of its
+ * own, a fresh database on the real Postgres, the API, one supervised process per service worker (each runs its
+ * service's outbox relay) and the notifications consumer. `stop()` removes every one of them, whatever state the
+ * run left them in, and a topology that fails to start removes what it had started.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { migrateDatabase } from '../../db/migrate.js';
 import { upsertProduct } from '../../db/queries/catalog.js';
 import { type DevServer, startDevServer } from '../../harness/dev-server.js';
 import { freePort } from '../../harness/free-port.js';
+import { type NatsServer, startNatsServer } from '../../harness/nats-server.js';
 import { ManagedProcess, supervisedSpec, tsxCommand } from '../../harness/processes.js';
 import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
 import type { CatalogProduct } from './load.js';
@@ -28,15 +30,21 @@ export interface ChaosTopology {
   apiUrl: string;
   api: ManagedProcess;
   workers: ReadonlyMap<ServiceName, ManagedProcess>;
-  /** The API, then the workers. */
+  /** The notifications consumer: it joins by events alone. */
+  consumer: ManagedProcess;
+  /** The API, the workers, then the consumer. */
   processes: readonly ManagedProcess[];
   /** Where each process's log is (`<name>.log`). */
   logDir: string;
   temporalAddress(): string;
+  /** `nats://host:port` of the run's own NATS server (the same port across restarts). */
+  natsUrl: string;
   /** Set once `stop()` began: a fault still in flight must not start anything again. */
   readonly stopping: boolean;
   /** Stops the dev server, waits `pauseMs`, starts it again on the same port and file. */
   restartTemporal(pauseMs: number): Promise<void>;
+  /** Stops the NATS server (SIGTERM), waits `pauseMs`, starts it again on the same port and store. */
+  restartNats(pauseMs: number): Promise<void>;
   /** A client of the run's database (opened on first use, closed by `stop()`). */
   sql(): postgres.Sql;
   /** A Temporal client with the run's payload keys (connected on first use, closed by `stop()`). */
@@ -49,11 +57,12 @@ export interface ChaosTopology {
 export async function startChaosTopology(options: {
   settings: ChaosSettings;
   temporalCli: string;
+  natsServerBinary: string;
   workflowBundlePath: string;
   logDir: string;
   catalog: CatalogProduct[];
 }): Promise<ChaosTopology> {
-  const { settings, temporalCli, workflowBundlePath, logDir, catalog } = options;
+  const { settings, temporalCli, natsServerBinary, workflowBundlePath, logDir, catalog } = options;
   if (!settings.databaseUrl) throw new Error('set TEST_DATABASE_URL or DATABASE_URL to a Postgres server');
   const teardown: Array<{ what: string; run: () => Promise<void> | void }> = [];
   let stopping = false;
@@ -97,10 +106,25 @@ export async function startChaosTopology(options: {
     let devServer: DevServer | undefined = await startTemporal();
     teardown.push({ what: 'stop the Temporal dev server', run: () => devServer?.stop() });
 
+    // NATS of its own (the suite's shared server holds other tests' streams): fixed ports and store, so a restart
+    // comes back where the relays and the consumer reconnect to, with every stored event.
+    const natsDir = mkdtempSync(path.join(os.tmpdir(), 'order-saga-chaos-nats-'));
+    teardown.push({
+      what: 'remove the NATS store',
+      run: () => rmSync(natsDir, { recursive: true, force: true }),
+    });
+    const natsPorts = { port: await freePort(), monitorPort: await freePort() };
+    const startNats = () =>
+      startNatsServer({ binary: natsServerBinary, ...natsPorts, storeDir: natsDir, name: 'chaos' });
+    let natsServer: NatsServer | undefined = await startNats();
+    teardown.push({ what: 'stop the NATS server', run: () => natsServer?.stop() });
+    const natsUrl = natsServer.url;
+
     const apiPort = await freePort();
     const common = {
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: devServer.address,
+      NATS_URL: natsUrl,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
       DATABASE_POOL_SIZE: '5',
@@ -141,9 +165,19 @@ export async function startChaosTopology(options: {
         ),
       ]),
     );
-    const processes = [api, ...workers.values()];
+    const consumer = new ManagedProcess(
+      supervisedSpec(
+        {
+          name: 'consumer-notifications',
+          ...tsxCommand('consumers/notifications/main.ts', ['--service', 'notifications']),
+          env: { ...common, CONSUMER_HTTP_PORT: '0', SHUTDOWN_GRACE_SECONDS: '5' },
+        },
+        logDir,
+      ),
+    );
+    const processes = [api, ...workers.values(), consumer];
     teardown.push({
-      what: 'stop the API and the workers',
+      what: 'stop the API, the workers and the consumer',
       run: async () => {
         // No supervisor restarts from here on, then SIGTERM (SIGKILL after 10 s) to every one of them.
         const stopped = await Promise.allSettled(processes.map((proc) => proc.stop(10_000)));
@@ -168,9 +202,11 @@ export async function startChaosTopology(options: {
       apiUrl,
       api,
       workers,
+      consumer,
       processes,
       logDir,
       temporalAddress: () => (devServer as DevServer).address,
+      natsUrl,
       get stopping() {
         return stopping;
       },
@@ -179,6 +215,12 @@ export async function startChaosTopology(options: {
         devServer = undefined;
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
         if (!stopping) devServer = await startTemporal();
+      },
+      async restartNats(pauseMs) {
+        await natsServer?.stop();
+        natsServer = undefined;
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        if (!stopping) natsServer = await startNats();
       },
       sql() {
         if (!sql) {
