@@ -18,6 +18,7 @@ import { type AuthConfig, requireKey } from './middleware/auth.js';
 import { StreamSlots, shedLoad } from './middleware/load-shedding.js';
 import { allowedMethodsOf } from './middleware/method-not-allowed.js';
 import { requestContext, securityHeaders } from './middleware/request-context.js';
+import { traceRequests } from './middleware/tracing.js';
 import { healthRouter } from './operations/health.js';
 import {
   createApiRegistry,
@@ -51,6 +52,8 @@ export interface ApiDeps {
   codec?: CodecServerDeps;
   /** Where order events are read (the process's NATS client); omitted when NATS_URL is unset (the route answers 503). */
   events?: OrderEventsSource;
+  /** Whether the process traces (core/tracing.ts): a server span per request and the trace id on answers. */
+  tracing?: boolean;
   /** Aborted when the server shuts down: open event streams end, so the server can close. */
   shutdown?: AbortSignal;
 }
@@ -63,6 +66,7 @@ export function createApp(deps: ApiDeps) {
   const registry = deps.registry ?? createApiRegistry();
 
   // Registered before the routers are mounted, so they run first on every route of them.
+  if (deps.tracing) app.use('*', traceRequests());
   app.use('*', requestContext(deps.logger));
   app.use('*', securityHeaders());
   app.use('*', httpMetrics(registry));

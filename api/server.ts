@@ -4,6 +4,7 @@ import { describeClients } from '../core/api-keys.js';
 import { loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
+import { startTracing } from '../core/tracing.js';
 import { openDatabase } from '../db/client.js';
 import { describeCodecServer } from './codec/routes.js';
 import { startApiServer } from './configured-app.js';
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   // Production without keys, a cursor secret or payload keys stops here, with every other problem.
   const config = loadConfig(process.env, { role: 'api' });
   const logger = createLogger('api', config.logLevel);
+  const tracing = startTracing(config.tracing, 'order-saga-api', config.versioning.buildId);
   const protection = loadPayloadProtection(config, logger);
   const database = await openDatabase(config.database);
   const server = await startApiServer({ config, protection, database, logger });
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     void server.close().then(async () => {
       await database.close();
+      await tracing.shutdown().catch((err: Error) => logger.warn({ err }, 'could not export the last spans'));
       process.exit(0);
     });
   };

@@ -14,6 +14,7 @@ import {
 } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { startTracing } from '../core/tracing.js';
 import { openDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { seedCatalog } from '../db/seed.js';
@@ -65,11 +66,13 @@ let fail: (err: unknown) => void = (err) => {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('dev', config.logLevel);
+  // One process runs every role here: one service.name for all of them (OTEL_SERVICE_NAME overrides it).
+  const tracing = startTracing(config.tracing, 'order-saga', config.versioning.buildId);
   // One converter for the workers and the API's client; the codec server of the API opens what they seal.
   const protection = loadPayloadProtection(config, logger);
   const codec = codecServerFor(config.codec, protection.codec);
   const api = `http://${config.http.host}:${config.http.port}`;
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Array<() => Promise<void>> = [() => tracing.shutdown()];
   let stoppingSince = 0;
   const shutdown = async (reason: string, exitCode = 0) => {
     // Ctrl-C arrives twice (terminal group and the `npm start` wrapper): the first stops, a later one forces.

@@ -31,6 +31,8 @@ export {
   TEMPORAL_METRICS_PORTS,
   type TemporalSettings,
   type TemporalTlsSettings,
+  type TraceSampling,
+  type TracingSettings,
   WORKER_HTTP_PORTS,
   type WorkerSettings,
   type WorkerTuning,

@@ -1,5 +1,6 @@
 /** Structured JSON logs (pino) with the service name on every line, readable errors and secrets redacted. */
 import { type Logger, pino } from 'pino';
+import { activeTraceIds } from './trace-context.js';
 
 /** Paths never written to logs, wherever they appear in a logged object (tokens, keys, customers' addresses). */
 export const REDACTED_PATHS = [
@@ -67,8 +68,11 @@ export function createLogger(service: string, level: string, destination?: pino.
   const options: pino.LoggerOptions = {
     level,
     base: null,
+    // The active span's ids on every line logged inside one (nothing extra with tracing off).
     mixin: (line, _level, instance) =>
-      'service' in line || hasServiceBinding(instance as Logger) ? {} : { service },
+      'service' in line || hasServiceBinding(instance as Logger)
+        ? activeTraceIds()
+        : { service, ...activeTraceIds() },
     serializers: { err: serializeError, error: serializeError },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,

@@ -1,10 +1,12 @@
 /** Temporal connections for clients and workers (address, TLS / mTLS, API key), and the SDK logger wired to pino. */
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Client, type ClientInterceptors, Connection, type TLSConfig } from '@temporalio/client';
 import type { DataConverter, LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client/index.js';
 import { type ServiceName, TASK_QUEUES } from '../contracts/services.js';
 import { type AppConfig, ConfigurationError, type PemSource, type TemporalSettings } from './config.js';
 import type { Logger } from './logger.js';
+import { currentTracing } from './tracing.js';
 
 /** Adapts pino to the Temporal SDK's logger so SDK, workflow and activity logs share one JSON stream. */
 export function temporalLoggerFrom(logger: Logger): TemporalLogger {
@@ -102,5 +104,18 @@ export function createTemporalClient(
   config: AppConfig,
   dataConverter: DataConverter,
 ): Client {
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter,
+    interceptors: tracingClientInterceptors(),
+  });
+}
+
+/**
+ * With tracing on, a `StartWorkflow:<type>` (signal, query, update…) span per call, its context sent in the
+ * Temporal headers, so the workflow run is a child of the caller's span.
+ */
+export function tracingClientInterceptors(): ClientInterceptors {
+  return currentTracing()?.enabled ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : {};
 }

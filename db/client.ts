@@ -21,6 +21,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseSslSettings } from '../core/config.js';
 import * as schema from './schema/index.js';
+import { statementCounter, traceTransactions } from './tracing.js';
 
 /** All tables of all services, as given to drizzle. */
 export type Schema = typeof schema;
@@ -102,7 +103,8 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
 function openPostgres(url: string, poolSize: number, ssl: PostgresSsl | undefined): DatabaseHandle {
   // NOTICEs ("schema already exists, skipping") are expected during migrations and only add noise.
   const client = postgres(url, { max: poolSize, onnotice: () => {}, ...(ssl !== undefined ? { ssl } : {}) });
-  const db: Database = drizzlePostgres(client, { schema });
+  const db: Database = drizzlePostgres(client, { schema, logger: statementCounter });
+  traceTransactions(db, decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres');
   return {
     db,
     driver: 'postgres',
@@ -139,7 +141,8 @@ async function openPglite(dir: string | undefined): Promise<DatabaseHandle> {
 }
 
 function pgliteHandle(client: PGlite, release: () => void): DatabaseHandle {
-  const db: Database = drizzlePglite(client, { schema });
+  const db: Database = drizzlePglite(client, { schema, logger: statementCounter });
+  traceTransactions(db, 'pglite');
   return {
     db,
     driver: 'pglite',

@@ -20,6 +20,7 @@ import { type ConsumedOutcome, consumerMetricsIn } from './consumer-metrics.js';
 import { parseEventEnvelope } from './envelope.js';
 import type { NatsClient } from './nats.js';
 import { DEAD_LETTER_HEADERS, deadLetterSubject, ensureStreams } from './streams.js';
+import { tracedProcess } from './tracing.js';
 
 export type { ConsumerStart } from './consumer-config.js';
 
@@ -272,7 +273,16 @@ export function startEventConsumer(options: EventConsumerOptions): EventConsumer
     let databaseDown = false;
     for (;;) {
       try {
-        const outcome = await record(event, delivery);
+        const outcome = await tracedProcess(
+          {
+            subject: msg.subject,
+            headers: msg.headers,
+            eventId: event.id,
+            orderId: event.subject,
+            consumer: name,
+          },
+          () => record(event, delivery),
+        );
         settle('ack', () => msg.ack());
         if (databaseDown) log.info(fields, 'database answers again; event handled');
         log.debug({ ...fields, outcome }, 'event consumed');

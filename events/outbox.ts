@@ -6,6 +6,7 @@ import {
   type EventService,
   eventSubject,
 } from '../contracts/events.js';
+import { activeTraceparent } from '../core/trace-context.js';
 import type { Transaction } from '../db/client.js';
 import { inventoryOutbox } from '../db/schema/inventory.js';
 import { ordersOutbox } from '../db/schema/orders.js';
@@ -25,6 +26,12 @@ export const OUTBOX_TABLES: Readonly<Record<EventService, OutboxTable>> = {
 /** The channel a service's outbox trigger NOTIFYs after every insert: its relay LISTENs on it. */
 export function outboxChannel(service: EventService): string {
   return `outbox_${service}`;
+}
+
+/** The committing span's `traceparent` if it is sampled (an unsampled one would only make orphans downstream). */
+function sampledTraceparent(): string | null {
+  const traceparent = activeTraceparent();
+  return traceparent?.endsWith('-01') ? traceparent : null;
 }
 
 /**
@@ -48,6 +55,7 @@ export async function appendEvent<S extends EventService, N extends EventName<S>
     orderId,
     // Generic S and N are one member of the union; TypeScript cannot see that on its own.
     envelope: envelope as EventEnvelope,
+    traceParent: sampledTraceparent(),
   });
   return envelope;
 }

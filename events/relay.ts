@@ -16,6 +16,7 @@ import type { OutboxTable } from '../db/schema/outbox.js';
 import { type EventMetrics, eventMetricsIn, type OutboxBacklog } from './metrics.js';
 import type { NatsClient } from './nats.js';
 import { OUTBOX_TABLES, outboxChannel } from './outbox.js';
+import { tracedPublish } from './tracing.js';
 
 /** What a relay needs and how it paces itself. */
 export interface OutboxRelayOptions {
@@ -59,7 +60,14 @@ const CLEANUP_CHUNK = 5_000;
 /** The envelope is CloudEvents structured mode (the NATS protocol binding's content type). */
 const CONTENT_TYPE = 'application/cloudevents+json';
 
-type OutboxRow = { seq: number; eventId: string; subject: string; orderId: string; envelope: unknown };
+type OutboxRow = {
+  seq: number;
+  eventId: string;
+  subject: string;
+  orderId: string;
+  envelope: unknown;
+  traceParent: string | null;
+};
 
 /** What one round did: how many it published, whether rows may be left, or that another replica holds it. */
 type RoundResult = { published: number; full: boolean } | 'busy';
@@ -131,6 +139,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         subject: outbox.subject,
         orderId: outbox.orderId,
         envelope: outbox.envelope,
+        traceParent: outbox.traceParent,
       })
       .from(outbox)
       .where(isNull(outbox.publishedAt))
@@ -284,12 +293,14 @@ async function publishInOrder(
       const headers = natsHeaders();
       headers.set('Content-Type', CONTENT_TYPE);
       try {
-        const ack = await js.publish(row.subject, JSON.stringify(row.envelope), {
-          msgID: row.eventId,
-          expect: { streamName: ORDER_EVENTS_STREAM },
-          headers,
-          timeout: timeoutMs,
-        });
+        const ack = await tracedPublish(row, headers, () =>
+          js.publish(row.subject, JSON.stringify(row.envelope), {
+            msgID: row.eventId,
+            expect: { streamName: ORDER_EVENTS_STREAM },
+            headers,
+            timeout: timeoutMs,
+          }),
+        );
         if (ack.duplicate) metrics?.duplicates.inc({ service });
         else metrics?.published.inc({ service, type: eventNameOf(row.subject) });
         return true;

@@ -11,6 +11,7 @@ import { loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createTemporalClient, temporalConnectionOptions } from '../core/temporal.js';
 import { WORKFLOWS_PATH } from '../workers/service-worker.js';
+import { WORKFLOW_TRACING_MODULE } from '../workers/worker-tracing.js';
 
 const DEFAULT_QUERY = 'WorkflowType="orderSaga"';
 
@@ -71,7 +72,12 @@ async function main(): Promise<number> {
 
   const rows: Array<{ workflowId: string; result: string; divergence: string }> = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowsPath: WORKFLOWS_PATH, dataConverter },
+    // The workers' workflow interceptors too: a traced run replays only with them (workflows/tracing-interceptors.ts).
+    {
+      workflowsPath: WORKFLOWS_PATH,
+      interceptors: { workflowModules: [WORKFLOW_TRACING_MODULE] },
+      dataConverter,
+    },
     histories,
   )) {
     rows.push({

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
+import { startTracing } from '../core/tracing.js';
 import { openDatabase } from '../db/client.js';
 import { createNatsClient, type NatsClient, natsConnectOptions } from '../events/nats.js';
 import { ensureStreamsWhenReachable } from '../events/streams.js';
@@ -27,6 +28,11 @@ async function main(): Promise<void> {
   );
   const { services, workflowBundlePath } = config.worker;
   const logger = createLogger(`worker:${services.join('+')}`, config.logLevel);
+  const tracing = startTracing(
+    config.tracing,
+    `order-saga-worker-${services.join('-')}`,
+    config.versioning.buildId,
+  );
   // Production without payload keys stopped in loadConfig; development may generate its key file here.
   const { dataConverter } = loadPayloadProtection(config, logger);
   if (!config.database.url && services.length < 4) {
@@ -76,6 +82,7 @@ async function main(): Promise<void> {
     // The relays stopped with the workers; nothing publishes any more.
     await nats?.close();
     await database.close();
+    await tracing.shutdown().catch((err: Error) => logger.warn({ err }, 'could not export the last spans'));
   }
   logger.info('workers stopped');
 }

@@ -2,12 +2,23 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  type ActivityInterceptorsFactory,
+  type NativeConnection,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { withDataErrorsNonRetryable } from '../activities/data-errors.js';
 import { withFaults } from '../activities/faults.js';
 import type { ServiceName } from '../contracts/services.js';
 import type { AppConfig } from '../core/config.js';
+import type { Tracing } from '../core/tracing.js';
 import type { Database } from '../db/client.js';
+import {
+  tracingActivityInterceptors,
+  WORKFLOW_TRACING_MODULE,
+  workflowTracingSinks,
+} from './worker-tracing.js';
 
 /** Dependencies every activity factory receives. */
 export interface ActivityDeps {
@@ -33,6 +44,10 @@ export interface CreateServiceWorkerOptions {
   dataConverter: DataConverter;
   /** Path of a bundle made by `bundleWorkflowCode`; saves ~2 s per worker start. */
   workflowBundlePath?: string;
+  /** The process's tracing: activity spans and the workflows' span sink (a no-op sink when off or omitted). */
+  tracing?: Tracing;
+  /** Activity interceptors run inside the tracing ones (the worker host's metrics). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
   /** Extra worker options (tests use this to tune slots or identity). */
   overrides?: Partial<WorkerOptions>;
 }
@@ -42,7 +57,7 @@ export function createServiceWorker(
   definition: ServiceWorkerDefinition,
   options: CreateServiceWorkerOptions,
 ) {
-  const { connection, config, deps, dataConverter, workflowBundlePath, overrides } = options;
+  const { connection, config, deps, dataConverter, workflowBundlePath, tracing, overrides } = options;
   const activities = withFaults(withDataErrorsNonRetryable(definition.createActivities(deps)), {
     rate: config.faults.rate,
     afterRate: config.faults.afterRate,
@@ -52,7 +67,8 @@ export function createServiceWorker(
     ? {}
     : workflowBundlePath
       ? { workflowBundle: { codePath: path.resolve(workflowBundlePath) } }
-      : { workflowsPath: WORKFLOWS_PATH };
+      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_TRACING_MODULE] } };
+  const traced = tracing?.enabled ? tracingActivityInterceptors() : [];
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -60,6 +76,11 @@ export function createServiceWorker(
     dataConverter,
     activities,
     ...workflowSource,
+    interceptors: {
+      ...workflowSource.interceptors,
+      activity: [...traced, ...(options.activityInterceptors ?? [])],
+    },
+    ...(definition.hostsWorkflows ? { sinks: workflowTracingSinks(tracing) } : {}),
     identity: `${definition.service}@${process.pid}/${config.versioning.buildId}`,
     workerDeploymentOptions: deploymentOptions(definition, config),
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds} seconds`,

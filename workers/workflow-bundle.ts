@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../core/config.js';
 import { ENCODING_FAILURE_CONVERTER_PATH } from '../core/data-converter.js';
 import { silentLogger } from '../core/logger.js';
 import { WORKFLOWS_PATH } from './service-worker.js';
+import { WORKFLOW_TRACING_MODULE } from './worker-tracing.js';
 
 /** Where the bundle goes unless `--out` says otherwise (dist/ is gitignored). */
 export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflows.js');
@@ -18,6 +19,8 @@ export const DEFAULT_BUNDLE_PATH = path.join(PROJECT_ROOT, 'dist', 'workflows.js
 /**
  * Bundles workflow code (the saga's unless `workflowsPath` says otherwise) and writes the bundle to `outFile`;
  * returns its size in bytes. `quiet` drops the bundler's own output (harnesses that print tables of their own).
+ *
+ * The bundle holds Temporal's OpenTelemetry workflow interceptors, whatever the tracing configuration.
  *
  * The bundle converts the failures workflow code raises with the encoding failure converter (message and stack
  * trace in a payload, which the workers' codec encrypts), unless `encodeFailures: false`. The workflow sandbox
@@ -30,6 +33,8 @@ export async function writeWorkflowBundle(
 ): Promise<number> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: options.workflowsPath ?? WORKFLOWS_PATH,
+    // Always in: whether spans leave the worker is the worker's configuration (workers/worker-tracing.ts).
+    workflowInterceptorModules: [WORKFLOW_TRACING_MODULE],
     ...(options.encodeFailures === false ? {} : { failureConverterPath: ENCODING_FAILURE_CONVERTER_PATH }),
     ...(options.quiet ? { logger: silentLogger } : {}),
   });

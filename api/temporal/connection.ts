@@ -8,7 +8,7 @@ import {
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { TemporalSettings } from '../../core/config.js';
-import { temporalConnectionOptions } from '../../core/temporal.js';
+import { temporalConnectionOptions, tracingClientInterceptors } from '../../core/temporal.js';
 
 /** Where the API's client connects, and how (TLS, API key). */
 export type TemporalTarget = Pick<TemporalSettings, 'address' | 'namespace' | 'tls' | 'apiKey'>;
@@ -50,7 +50,12 @@ export function createLazyTemporalClient(
     },
   });
   return {
-    client: new Client({ connection, namespace: target.namespace, dataConverter }),
+    client: new Client({
+      connection,
+      namespace: target.namespace,
+      dataConverter,
+      interceptors: tracingClientInterceptors(),
+    }),
     connection,
     async close() {
       closing = true;

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { type AppConfig, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
+import { startTracing } from '../../core/tracing.js';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
 import type { EventConsumer } from '../../events/consumer.js';
 import { createNatsClient, loggableServers, type NatsClient, natsConnectOptions } from '../../events/nats.js';
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
   const service = serviceOf(process.argv.slice(2));
   const config: AppConfig = loadConfig(process.env, { role: 'consumer' });
   const logger = createLogger(`consumer:${service}`, config.logLevel);
+  const tracing = startTracing(config.tracing, `order-saga-consumer-${service}`, config.versioning.buildId);
   if (!config.database.url) {
     logger.warn(
       'no DATABASE_URL: the notifications are kept in an embedded PGlite that no other process sees',
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
   logger.info({ signal }, 'shutting down: finishing the event in hand');
   await close();
   await http.close();
+  await tracing.shutdown().catch((err: Error) => logger.warn({ err }, 'could not export the last spans'));
   logger.info('notifications consumer stopped');
 }
 

@@ -296,6 +296,45 @@ const natsAuthVars = {
   NATS_KEY: optionalText,
 };
 
+/** Span samplers OpenTelemetry names in OTEL_TRACES_SAMPLER; the `parentbased_*` ones keep a trace whole across processes. */
+export const TRACE_SAMPLERS = [
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+  'always_on',
+  'always_off',
+  'traceidratio',
+] as const;
+
+/** An OTLP/HTTP endpoint: an http(s) URL. */
+const otlpEndpoint = unsetIfEmpty(
+  z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of an OTLP/HTTP receiver' }).optional(),
+);
+
+/**
+ * Distributed tracing, with OpenTelemetry's own variable names and meanings (the SDK environment specification);
+ * tracing is on only when an OTLP endpoint is set. OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES and the
+ * OTEL_BSP_* batch limits are read by the SDK itself.
+ */
+const tracingVars = {
+  /** `true` turns tracing off whatever else is set. */
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
+  /** Base URL of an OTLP/HTTP receiver (a Collector, Jaeger, Tempo); traces go to `<it>/v1/traces`. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+  /** Full URL traces go to, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint,
+  /** OTLP over HTTP as protobuf (the specification's default) or JSON; gRPC is not shipped. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(['http/protobuf', 'http/json']).optional(),
+  /** `otlp` (the default) or `none`. */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).default('otlp'),
+  /** `service.name` of the process's spans; default: `order-saga-<role>` (api, worker-<service>, …). */
+  OTEL_SERVICE_NAME: optionalText,
+  OTEL_TRACES_SAMPLER: z.enum(TRACE_SAMPLERS).default('parentbased_always_on'),
+  /** The ratio of the `*traceidratio` samplers, 0..1 (default 1). */
+  OTEL_TRACES_SAMPLER_ARG: unsetIfEmpty(probability.optional()),
+};
+
 const faultVars = {
   /** Probability (0..1) that an activity attempt fails with an injected transient error. */
   FAULT_RATE: probability.default(0),
@@ -318,6 +357,7 @@ export const SECTION_SCHEMAS = {
   versioning: z.object(versioningVars),
   events: z.object(eventsVars),
   natsAuth: z.object(natsAuthVars),
+  tracing: z.object(tracingVars),
   faults: z.object(faultVars),
 };
 
@@ -337,6 +377,7 @@ export const envSchema = z.object({
   ...versioningVars,
   ...eventsVars,
   ...natsAuthVars,
+  ...tracingVars,
   ...faultVars,
 });
 

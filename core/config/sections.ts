@@ -3,7 +3,7 @@ import type { ServiceName } from '../../contracts/services.js';
 import type { ClientKey, ConfiguredKey } from '../api-keys.js';
 import { defaultBuildId } from '../build-id.js';
 import type { PayloadKey } from '../payload-codec.js';
-import type { ParsedEnv } from './schema.js';
+import type { ParsedEnv, TRACE_SAMPLERS } from './schema.js';
 
 /** PEM from a file (read when connecting) or given inline; `variable` names its source in errors. */
 export type PemSource = { variable: string; path: string } | { variable: string; data: string };
@@ -58,6 +58,22 @@ export interface ApiSettings {
   maxEventStreams: number;
   /** Whether `/readyz` shows why a dependency failed; off in production (addresses of internal services). */
   exposeErrorDetails: boolean;
+}
+
+/** Span sampling: the OTEL_TRACES_SAMPLER name and the ratio of the `*traceidratio` ones. */
+export interface TraceSampling {
+  sampler: (typeof TRACE_SAMPLERS)[number];
+  ratio: number;
+}
+
+/** Distributed tracing (core/tracing.ts): where spans go, or `endpoint: undefined` for off. */
+export interface TracingSettings {
+  /** Full URL of the OTLP/HTTP traces endpoint; undefined: tracing off (no provider, nothing recorded). */
+  endpoint: string | undefined;
+  protocol: 'http/protobuf' | 'http/json';
+  /** OTEL_SERVICE_NAME; undefined: each process names itself after its role. */
+  serviceName: string | undefined;
+  sampling: TraceSampling;
 }
 
 /** A host and port to listen on. */
@@ -153,6 +169,7 @@ export interface AppConfig {
   worker: WorkerSettings;
   versioning: { enabled: boolean; deploymentPrefix: string; buildId: string };
   events: EventSettings;
+  tracing: TracingSettings;
   faults: { rate: number; afterRate: number; latencyMs: number };
 }
 
@@ -258,6 +275,7 @@ export function buildConfig(e: ParsedEnv): AppConfig {
       outboxRetentionHours: e.EVENTS_OUTBOX_RETENTION_HOURS,
       consumerHttp: { host: e.CONSUMER_HTTP_HOST, port: e.CONSUMER_HTTP_PORT },
     },
+    tracing: tracingSettings(e),
     faults: { rate: e.FAULT_RATE, afterRate: e.FAULT_AFTER_RATE, latencyMs: e.FAULT_LATENCY_MS },
   };
 }
@@ -333,5 +351,18 @@ function natsTls(e: ParsedEnv): NatsTlsSettings | undefined {
     ...(e.NATS_CA ? { caFile: e.NATS_CA } : {}),
     ...(e.NATS_CERT ? { certFile: e.NATS_CERT } : {}),
     ...(e.NATS_KEY ? { keyFile: e.NATS_KEY } : {}),
+  };
+}
+
+/** OTLP traces go to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, else to `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. */
+function tracingSettings(e: ParsedEnv): TracingSettings {
+  const base = e.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
+  const endpoint = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base}/v1/traces` : undefined);
+  const off = e.OTEL_SDK_DISABLED === 'true' || e.OTEL_TRACES_EXPORTER === 'none';
+  return {
+    endpoint: off ? undefined : endpoint,
+    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL,
+    serviceName: e.OTEL_SERVICE_NAME,
+    sampling: { sampler: e.OTEL_TRACES_SAMPLER, ratio: e.OTEL_TRACES_SAMPLER_ARG ?? 1 },
   };
 }

@@ -20,6 +20,11 @@ export function outboxTable(schema: PgSchema<string>) {
       orderId: text('order_id').notNull(),
       envelope: jsonb('envelope').$type<EventEnvelope>().notNull(),
       createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+      /**
+       * W3C `traceparent` of the span that committed the event, when it was sampled: the relay's publish span is
+       * its child and sends its own in the message headers, so a consumer's work joins the order's trace.
+       */
+      traceParent: text('trace_parent'),
       /** Set once the broker acknowledged the event; null while it waits for the relay. */
       publishedAt: timestamp('published_at', { withTimezone: true }),
     },

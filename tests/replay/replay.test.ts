@@ -10,7 +10,8 @@ import { loadPayloadProtection } from '../../core/data-converter.js';
 import { isEncrypted } from '../../core/payload-codec.js';
 import { testPayloadEnv } from '../../harness/test-payload-keys.js';
 import { TRUSTED_OUTCOMES_PATCH } from '../../workflows/policies.js';
-import { historySets, LATER_PATHS, loadHistories, pathsOf } from '../support/histories.js';
+import { TRACING_PATCH } from '../../workflows/tracing-interceptors.js';
+import { historySets, LATER_PATHS, loadHistories, pathsOf, TRACED_SETS } from '../support/histories.js';
 import { installQuietRuntime } from '../support/quiet-runtime.js';
 
 const histories = loadHistories();
@@ -28,17 +29,31 @@ describe('replay of committed histories', () => {
     });
   }
 
+  const marked = (history: (typeof histories)[number]['history'], patch: string) =>
+    (history.events ?? []).some((event) => {
+      const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
+      return data ? new TextDecoder().decode(data).includes(`"${patch}"`) : false;
+    });
+
   it('the paths only newer sets hold took the trusted-outcomes patch; the ordinary paths carry no marker of it', () => {
-    const marked = (history: (typeof histories)[number]['history']) =>
-      (history.events ?? []).some((event) => {
-        const data = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data;
-        return data ? new TextDecoder().decode(data).includes(`"${TRUSTED_OUTCOMES_PATCH}"`) : false;
-      });
     for (const [set, paths] of Object.entries(LATER_PATHS)) {
       for (const recorded of histories.filter((h) => h.set === set)) {
-        expect(marked(recorded.history), recorded.workflowId).toBe(paths.includes(recorded.scenario));
+        expect(marked(recorded.history, TRUSTED_OUTCOMES_PATCH), recorded.workflowId).toBe(
+          paths.includes(recorded.scenario),
+        );
       }
     }
+  });
+
+  it('both tracing paths are recorded: traced sets took the tracing patch, every older set replays untraced', () => {
+    const traced = histories.filter((h) => TRACED_SETS.includes(h.set));
+    const untraced = histories.filter((h) => !TRACED_SETS.includes(h.set));
+    expect(traced.length).toBeGreaterThan(0);
+    expect(untraced.length).toBeGreaterThan(0);
+    for (const recorded of traced)
+      expect(marked(recorded.history, TRACING_PATCH), recorded.workflowId).toBe(true);
+    for (const recorded of untraced)
+      expect(marked(recorded.history, TRACING_PATCH), recorded.workflowId).toBe(false);
   });
 
   for (const { workflowId, history } of histories) {

@@ -22,7 +22,11 @@ export const SAGA_PATHS = [
 /** Paths that only sets recorded after they existed hold (the shapes before them could not take them). */
 export const LATER_PATHS: Record<string, string[]> = {
   'trusted-outcomes': ['compensation-failed-resolved', 'step-voided'],
+  traced: ['compensation-failed-resolved', 'step-voided'],
 };
+
+/** Sets recorded with the tracing interceptors in the bundle (their runs carry TRACING_PATCH). */
+export const TRACED_SETS = ['traced'];
 
 /** Every path a set must hold. */
 export function pathsOf(set: string): string[] {
