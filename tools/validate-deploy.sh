@@ -71,6 +71,90 @@ else
   { sed 's/^/    /' "$OUT/promtool-install.log" | tail -5; } 2>/dev/null || true
 fi
 
+# The collector's configuration is a file inside a ConfigMap, which no schema sees (no collector binary here to run
+# `otelcol validate`): every component a pipeline names is defined, every ${env:VAR} it reads is set on the
+# container, the OTLP/HTTP receiver and health_check listen on the ports the Service and the probes use, and
+# OTEL_EXPORTER_OTLP_ENDPOINT in order-saga-config names that Service and port. An overlay without the collector
+# (traces sent elsewhere) passes when OTEL_EXPORTER_OTLP_ENDPOINT is an http(s) URL or unset.
+otel_collector_rules() {
+  "$BIN/python" - "$1" <<'PY'
+import re, sys
+from urllib.parse import urlsplit
+import yaml
+
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1], encoding="utf-8")) if d]
+findings = []
+maps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+config = next((v for k, v in maps.items() if k.startswith("order-saga-config")), {})
+endpoint = config.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+image = lambda c: re.search(r"(^|/)opentelemetry-collector(-contrib)?:", c.get("image", ""))
+found = [(d, c) for d in docs if d["kind"] == "Deployment"
+         for c in d["spec"]["template"]["spec"]["containers"] if image(c)]
+if not found:
+    if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+        findings.append(f"OTEL_EXPORTER_OTLP_ENDPOINT {endpoint!r} is not an http(s) URL")
+for deploy, container in found:
+    where = f"Deployment/{deploy['metadata']['name']}"
+    spec = deploy["spec"]["template"]["spec"]
+    mounts = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+    arg = next((a.split("=", 1)[1] for a in container.get("args", []) if a.startswith("--config=")), "")
+    text = None
+    for volume in spec.get("volumes", []):
+        name = volume.get("configMap", {}).get("name")
+        if name in maps and volume["name"] in mounts:
+            for key, value in maps[name].items():
+                if f"{mounts[volume['name']].rstrip('/')}/{key}" == arg:
+                    text = value
+    if text is None:
+        findings.append(f"{where}: --config={arg} is no key of a mounted ConfigMap")
+        continue
+    conf = yaml.safe_load(text) or {}
+    service = conf.get("service", {})
+    for ext in service.get("extensions", []):
+        if ext not in (conf.get("extensions") or {}):
+            findings.append(f"{where}: service.extensions names {ext}, which is not defined")
+    pipelines = service.get("pipelines") or {}
+    if not any(p.split("/")[0] == "traces" for p in pipelines):
+        findings.append(f"{where}: no traces pipeline")
+    for pname, pipeline in pipelines.items():
+        for kind in ("receivers", "processors", "exporters"):
+            for component in pipeline.get(kind, []):
+                if component not in (conf.get(kind) or {}):
+                    findings.append(f"{where}: pipeline {pname} names {kind[:-1]} {component}, which is not defined")
+        if "memory_limiter" in pipeline.get("processors", [])[1:]:
+            findings.append(f"{where}: pipeline {pname}: memory_limiter must be the first processor")
+    env = {e["name"] for e in container.get("env", [])}
+    for ref in container.get("envFrom", []):
+        env |= set(maps.get(ref.get("configMapRef", {}).get("name"), {}))
+    for var in sorted(set(re.findall(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)", text)) - env):
+        findings.append(f"{where}: the configuration reads ${{env:{var}}}, which the container does not set")
+    ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+    port_of = lambda ep: int(str(ep).rsplit(":", 1)[1]) if ":" in str(ep) else None
+    http = (((conf.get("receivers") or {}).get("otlp") or {}).get("protocols") or {}).get("http") or {}
+    receiver_port = port_of(http.get("endpoint", "")) if http else None
+    if receiver_port is None or receiver_port not in ports.values():
+        findings.append(f"{where}: the otlp receiver's http endpoint must listen on a container port")
+    health = port_of(((conf.get("extensions") or {}).get("health_check") or {}).get("endpoint", ""))
+    for probe in ("livenessProbe", "readinessProbe"):
+        target = container.get(probe, {}).get("httpGet", {}).get("port")
+        if ports.get(target, target) != health:
+            findings.append(f"{where}: {probe} must hit the health_check extension's port ({health})")
+    url = urlsplit(endpoint)
+    svc = next((s for s in docs if s["kind"] == "Service" and s["metadata"]["name"] == url.hostname), None)
+    if svc is None:
+        findings.append(f"OTEL_EXPORTER_OTLP_ENDPOINT {endpoint!r}: the collector runs here, so name its Service")
+        continue
+    selected = all(deploy["spec"]["template"]["metadata"]["labels"].get(k) == v for k, v in svc["spec"]["selector"].items())
+    target = next((p.get("targetPort") for p in svc["spec"]["ports"] if p["port"] == (url.port or 80)), None)
+    if not selected or ports.get(target, target) != receiver_port:
+        findings.append(f"OTEL_EXPORTER_OTLP_ENDPOINT {endpoint}: Service/{url.hostname} port {url.port or 80} does not"
+                        f" lead to the collector's OTLP/HTTP receiver ({receiver_port})")
+for finding in findings:
+    print(f"  FAIL {finding}")
+sys.exit(1 if findings else 0)
+PY
+}
+
 for overlay in deploy/overlays/*/; do
   name=$(basename "$overlay")
   dir="$OUT/$name"
@@ -100,6 +184,8 @@ for overlay in deploy/overlays/*/; do
   done
   step "overlay $name: rules (autoscaling, grace periods, secrets, selectors, build id, alerts as in alerts.yml)"
   check "$BIN/python" tools/validate-deploy.py rules "$dir/rendered.yaml"
+  step "overlay $name: traces (the OpenTelemetry Collector's pipeline, ports and variables; the processes' endpoint)"
+  check otel_collector_rules "$dir/rendered.yaml"
 done
 
 if [[ $failed -ne 0 ]]; then
