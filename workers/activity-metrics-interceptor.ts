@@ -5,6 +5,7 @@ import type { InventoryActivities } from '../contracts/inventory.js';
 import type { PaymentsActivities } from '../contracts/payments.js';
 import type { ServiceName } from '../contracts/services.js';
 import type { ShippingActivities } from '../contracts/shipping.js';
+import { observeWithExemplar } from '../core/exemplars.js';
 import { withSagaEventSink } from '../core/saga-events.js';
 import { type SagaMetrics, sagaEventMetrics } from './metrics.js';
 
@@ -49,7 +50,8 @@ export function activityMetricsInterceptor(
         const compensation = COMPENSATION_ACTIVITIES.has(activity);
         const started = process.hrtime.bigint();
         const observe = (outcome: 'success' | 'failure' | 'cancelled') =>
-          metrics.activityDuration.observe(
+          observeWithExemplar(
+            metrics.activityDuration,
             { service, activity, outcome },
             Number(process.hrtime.bigint() - started) / 1e9,
           );

@@ -1,5 +1,6 @@
 /** The saga's business and step metrics (prom-client), registered once per registry; see docs/OBSERVABILITY.md. */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, type Registry } from 'prom-client';
+import { exemplarsIn, newRegistry, observeWithExemplar } from '../core/exemplars.js';
 import type { SagaEvent, SagaEventSink } from '../core/saga-events.js';
 
 /** Every saga metric a worker process exports. */
@@ -16,7 +17,7 @@ export interface SagaMetrics {
 
 /** A registry for a process that has none yet, with Node.js process metrics (`process_*`, `nodejs_*`). */
 export function createProcessRegistry(): Registry {
-  const registry = new Registry();
+  const registry = newRegistry();
   collectDefaultMetrics({ register: registry });
   return registry;
 }
@@ -46,6 +47,7 @@ export function sagaMetricsIn(registry: Registry): SagaMetrics {
       labelNames: ['outcome'],
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers,
+      enableExemplars: exemplarsIn(registry),
     }),
     activityDuration: new Histogram({
       name: 'saga_activity_duration_seconds',
@@ -53,6 +55,7 @@ export function sagaMetricsIn(registry: Registry): SagaMetrics {
       labelNames: ['service', 'activity', 'outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
+      enableExemplars: exemplarsIn(registry),
     }),
     activityFailures: new Counter({
       name: 'saga_activity_failures_total',
@@ -98,7 +101,7 @@ export function sagaEventMetrics(metrics: SagaMetrics): SagaEventSink {
         ? { outcome: event.outcome, reason: event.reason }
         : { outcome: event.outcome };
       metrics.ordersFinished.inc(labels);
-      metrics.orderDuration.observe({ outcome: event.outcome }, event.durationSeconds);
+      observeWithExemplar(metrics.orderDuration, { outcome: event.outcome }, event.durationSeconds);
     },
   };
 }

@@ -1,12 +1,13 @@
 /** HTTP metrics (prom-client): requests and latency by method, route template and status. */
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
+import { exemplarsIn, newRegistry, observeWithExemplar } from '../../core/exemplars.js';
 import { createRouter } from '../router.js';
 
 /** The API process's metrics registry, with Node.js process metrics. */
 export function createApiRegistry(): Registry {
-  const registry = new Registry();
+  const registry = newRegistry();
   collectDefaultMetrics({ register: registry });
   return registry;
 }
@@ -26,6 +27,7 @@ export function httpMetrics(registry: Registry): MiddlewareHandler {
     labelNames,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
+    enableExemplars: exemplarsIn(registry),
   });
   return async (c, next) => {
     const started = process.hrtime.bigint();
@@ -36,12 +38,12 @@ export function httpMetrics(registry: Registry): MiddlewareHandler {
       const route = matched && matched !== '/*' && !matched.endsWith('*') ? matched : 'unmatched';
       const labels = { method: c.req.method, route, status: String(c.res.status) };
       requests.inc(labels);
-      duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      observeWithExemplar(duration, labels, Number(process.hrtime.bigint() - started) / 1e9);
     }
   };
 }
 
-/** `GET /metrics` in the Prometheus text format (its OpenAPI entry is in api/docs/operational-routes.ts). */
+/** `GET /metrics` in the Prometheus text format (OpenMetrics, with exemplars, when the process traces) (its OpenAPI entry is in api/docs/operational-routes.ts). */
 export function metricsRouter(registry: Registry) {
   const router = createRouter();
   router.get('/metrics', async (c) =>

@@ -240,6 +240,17 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('one order, one trace across ev
       spans.some((s) => s.service === SERVICE_NAME_OF['consumer-notifications'] && s.name === 'TRANSACTION'),
     ).toBe(true);
 
+    // The API's latency histogram links to the trace: served as OpenMetrics, the POST's bucket has its exemplar.
+    const metrics = await fetch(`${apiUrl}/metrics`);
+    expect(metrics.headers.get('content-type')).toContain('application/openmetrics-text');
+    const exemplar = (await metrics.text())
+      .split('\n')
+      .find(
+        (line) =>
+          line.startsWith('http_request_duration_seconds_bucket') && line.includes(`trace_id="${traceId}"`),
+      );
+    expect(exemplar, 'an exemplar with the order trace id').toMatch(/route="\/v1\/orders"/);
+
     // An activity's log line carries the trace: the payments worker logged the charge inside the span.
     const worker = processes.find((p) => p.name === 'worker-payments') as ManagedProcess;
     const logged = worker.lines
