@@ -11,12 +11,11 @@ import {
   context,
   propagation,
   ROOT_CONTEXT,
-  type Span,
   SpanKind,
   type TextMapGetter,
   trace,
 } from '@opentelemetry/api';
-import { markFailed, TRACER_NAME } from '../core/trace-context.js';
+import { inSpan, TRACER_NAME } from '../core/trace-context.js';
 
 const headerSetter = { set: (carrier: MsgHdrs, key: string, value: string) => carrier.set(key, value) };
 const headerGetter: TextMapGetter<MsgHdrs | undefined> = {
@@ -62,7 +61,7 @@ export async function tracedPublish<T>(
   );
   const withSpan = trace.setSpan(parent, span);
   propagation.inject(withSpan, headers, headerSetter);
-  return finish(span, () => context.with(withSpan, publish));
+  return inSpan(span, () => context.with(withSpan, publish));
 }
 
 /** The context a message's headers carry (ROOT when none). */
@@ -94,16 +93,5 @@ export function tracedProcess<T>(
     },
     parent,
   );
-  return finish(span, () => context.with(trace.setSpan(parent, span), work));
-}
-
-async function finish<T>(span: Span, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    markFailed(span, error);
-    throw error;
-  } finally {
-    span.end();
-  }
+  return inSpan(span, () => context.with(trace.setSpan(parent, span), work));
 }

@@ -17,6 +17,14 @@ export const BENCH_ADDRESS = {
   country: 'GB',
 };
 
+/** The order every benchmark places through the API: one unit of the bench product, a card that is accepted. */
+export const BENCH_ORDER = {
+  customerId: 'bench',
+  items: [{ sku: 'B-1', quantity: 1 }],
+  payment: { token: 'tok_ok' },
+  shippingAddress: BENCH_ADDRESS,
+};
+
 /** CPU seconds this process has used so far (the direct mode's workers are this process). */
 export function ownCpuSeconds(): number {
   const used = process.cpuUsage();

@@ -30,7 +30,7 @@ import { cpuSeconds, cpuSecondsOfCommand, rssMiB } from '../../harness/proc-stat
 import { ManagedProcess, supervisedSpec } from '../../harness/processes.js';
 import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
-import { BENCH_ADDRESS, directSteps, ownCpuSeconds } from './direct.js';
+import { BENCH_ORDER, directSteps, ownCpuSeconds } from './direct.js';
 import {
   discardUnpublished,
   eventLatencies,
@@ -239,12 +239,7 @@ async function main(): Promise<void> {
     const response = await fetch(`${baseUrl}/v1/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        customerId: 'bench',
-        items: [{ sku: 'B-1', quantity: 1 }],
-        payment: { token: 'tok_ok' },
-        shippingAddress: BENCH_ADDRESS,
-      }),
+      body: JSON.stringify(BENCH_ORDER),
     });
     postLatencies.push(performance.now() - started);
     const { orderId } = (await response.json()) as { orderId: string };

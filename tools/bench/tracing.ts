@@ -22,7 +22,7 @@ import { cpuSeconds } from '../../harness/proc-stats.js';
 import { ManagedProcess, supervisedSpec, tsxCommand } from '../../harness/processes.js';
 import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
-import { BENCH_ADDRESS } from './direct.js';
+import { BENCH_ORDER } from './direct.js';
 import { closedLoop } from './load.js';
 import { percentile } from './stats.js';
 
@@ -159,12 +159,7 @@ async function measure(
       const response = await fetch(`${baseUrl}/v1/orders?wait=30`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          customerId: 'bench',
-          items: [{ sku: 'B-1', quantity: 1 }],
-          payment: { token: 'tok_ok' },
-          shippingAddress: BENCH_ADDRESS,
-        }),
+        body: JSON.stringify(BENCH_ORDER),
       });
       const body = (await response.json()) as { status?: string };
       if (response.status !== 200 || body.status !== 'COMPLETED') {
