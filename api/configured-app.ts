@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type { ApiSettings, AppConfig } from '../core/config.js';
 import type { PayloadProtection } from '../core/data-converter.js';
 import type { Logger } from '../core/logger.js';
-import { currentTracing } from '../core/tracing.js';
+import { currentTracing } from '../core/trace-context.js';
 import type { DatabaseHandle } from '../db/client.js';
 import { createNatsClient, type NatsClient, natsConnectOptions } from '../events/nats.js';
 import { createApp } from './app.js';

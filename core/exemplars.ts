@@ -5,8 +5,7 @@
  * Prometheus text format, unchanged.
  */
 import { type Histogram, Registry, type RegistryContentType } from 'prom-client';
-import { activeTraceIds } from './trace-context.js';
-import { currentTracing } from './tracing.js';
+import { activeTraceIds, currentTracing } from './trace-context.js';
 
 /** A new registry of this process: OpenMetrics when it traces, the Prometheus text format otherwise. */
 export function newRegistry(): Registry {

@@ -6,7 +6,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import { type ServiceName, TASK_QUEUES } from '../contracts/services.js';
 import { type AppConfig, ConfigurationError, type PemSource, type TemporalSettings } from './config.js';
 import type { Logger } from './logger.js';
-import { currentTracing } from './tracing.js';
+import { currentTracing } from './trace-context.js';
 
 /** Adapts pino to the Temporal SDK's logger so SDK, workflow and activity logs share one JSON stream. */
 export function temporalLoggerFrom(logger: Logger): TemporalLogger {

@@ -4,9 +4,30 @@
  * here is a cheap no-op (no context manager, no recording span).
  */
 import { context, propagation, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Tracing } from './tracing.js';
 
 /** Instrumentation scope of this project's own spans (HTTP, database, events). */
 export const TRACER_NAME = 'order-saga';
+
+let installed: Tracing | undefined;
+
+/** The process's tracing, once `startTracing` (core/tracing.ts, which loads the SDK) ran. */
+export function currentTracing(): Tracing | undefined {
+  return installed;
+}
+
+/** Records the process's tracing; only `startTracing` calls it. */
+export function rememberTracing(tracing: Tracing): Tracing {
+  installed = tracing;
+  return tracing;
+}
+
+/** A bounded name for an error, for spans and metrics: an ApplicationFailure's business type, else its class. */
+export function failureType(error: unknown): string {
+  if (error instanceof ApplicationFailure) return error.type ?? 'ApplicationFailure';
+  return error instanceof Error ? error.name : 'unknown';
+}
 
 /** The trace and span id of the active span, for log lines; empty when there is none (or tracing is off). */
 export function activeTraceIds(): { trace_id: string; span_id: string } | Record<string, never> {
@@ -40,8 +61,7 @@ export async function inSpan<T>(span: Span, work: () => Promise<T>): Promise<T> 
 /** Marks a span failed: ERROR status with the message, the exception event, `error.type` (business type if any). */
 export function markFailed(span: Span, error: unknown): void {
   const err = error instanceof Error ? error : new Error(String(error));
-  const type = (err as Error & { type?: unknown }).type;
   span.recordException(err);
-  span.setAttribute('error.type', typeof type === 'string' ? type : err.name);
+  span.setAttribute('error.type', failureType(err));
   span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
 }

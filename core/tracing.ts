@@ -20,6 +20,9 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TraceSampling, TracingSettings } from './config.js';
+import { currentTracing, rememberTracing } from './trace-context.js';
+
+export { currentTracing } from './trace-context.js';
 
 /** The tracing of one process. */
 export interface Tracing {
@@ -27,14 +30,12 @@ export interface Tracing {
   resource: Resource;
   /** Where spans go: what Temporal's workflow exporter sink hands the workflows' spans to (a no-op when off). */
   spanProcessor: SpanProcessor;
-  /** Exports what is buffered (tests, before a process exits). */
-  flush(): Promise<void>;
   /** Flushes and stops exporting; call once, last, on shutdown. */
   shutdown(): Promise<void>;
 }
 
 /** The sampler OTEL_TRACES_SAMPLER names; `parentbased_*` follow the caller's decision, so a trace stays whole. */
-export function samplerOf({ sampler, ratio }: TraceSampling): Sampler {
+function samplerOf({ sampler, ratio }: TraceSampling): Sampler {
   const root = sampler.endsWith('always_on')
     ? new AlwaysOnSampler()
     : sampler.endsWith('always_off')
@@ -43,13 +44,12 @@ export function samplerOf({ sampler, ratio }: TraceSampling): Sampler {
   return sampler.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
 }
 
-let installed: Tracing | undefined;
-
 /**
  * Starts tracing for the process once (later calls return the first one): `serviceName` unless
  * OTEL_SERVICE_NAME says otherwise, OTEL_RESOURCE_ATTRIBUTES merged in.
  */
 export function startTracing(settings: TracingSettings, serviceName: string, version?: string): Tracing {
+  const installed = currentTracing();
   if (installed) return installed;
   const resource = Resource.default()
     .merge(
@@ -63,14 +63,12 @@ export function startTracing(settings: TracingSettings, serviceName: string, ver
       settings.serviceName ? new Resource({ [ATTR_SERVICE_NAME]: settings.serviceName }) : Resource.empty(),
     );
   if (!settings.endpoint) {
-    installed = {
+    return rememberTracing({
       enabled: false,
       resource,
       spanProcessor: new NoopSpanProcessor(),
-      flush: async () => {},
       shutdown: async () => {},
-    };
-    return installed;
+    });
   }
   const Exporter = settings.protocol === 'http/json' ? OtlpJsonExporter : OtlpProtobufExporter;
   const spanProcessor = new BatchSpanProcessor(new Exporter({ url: settings.endpoint }));
@@ -80,17 +78,5 @@ export function startTracing(settings: TracingSettings, serviceName: string, ver
     spanProcessors: [spanProcessor],
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
-  installed = {
-    enabled: true,
-    resource,
-    spanProcessor,
-    flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
-  };
-  return installed;
-}
-
-/** The process's tracing, if started. */
-export function currentTracing(): Tracing | undefined {
-  return installed;
+  return rememberTracing({ enabled: true, resource, spanProcessor, shutdown: () => provider.shutdown() });
 }

@@ -6,7 +6,7 @@
  */
 import { context, createContextKey, SpanKind, trace } from '@opentelemetry/api';
 import type { Logger as DrizzleLogger } from 'drizzle-orm/logger';
-import { markFailed, TRACER_NAME } from '../core/trace-context.js';
+import { inSpan, TRACER_NAME } from '../core/trace-context.js';
 import type { Database } from './client.js';
 
 const STATEMENTS = createContextKey('order-saga.db.statements');
@@ -19,29 +19,30 @@ export const statementCounter: DrizzleLogger = {
   },
 };
 
-/** Replaces `db.transaction` with one that records a `db.transaction` CLIENT span around the original. */
+/** Replaces `db.transaction` with one that records a `TRANSACTION` CLIENT span around the original. */
 export function traceTransactions(db: Database, namespace: string): void {
   const original = db.transaction.bind(db) as (...args: unknown[]) => Promise<unknown>;
+  const attributes = {
+    'db.system': 'postgresql',
+    'db.namespace': namespace,
+    'db.operation.name': 'TRANSACTION',
+  };
   const traced = (...args: unknown[]) => {
     if (!trace.getSpan(context.active())?.isRecording()) return original(...args);
-    const tracer = trace.getTracer(TRACER_NAME);
-    const attributes = {
-      'db.system': 'postgresql',
-      'db.namespace': namespace,
-      'db.operation.name': 'TRANSACTION',
-    };
-    return tracer.startActiveSpan('TRANSACTION', { kind: SpanKind.CLIENT, attributes }, async (span) => {
-      const counter = { n: 0 };
-      try {
-        return await context.with(context.active().setValue(STATEMENTS, counter), () => original(...args));
-      } catch (error) {
-        markFailed(span, error);
-        throw error;
-      } finally {
-        span.setAttribute('db.transaction.statements', counter.n);
-        span.end();
-      }
-    });
+    return trace
+      .getTracer(TRACER_NAME)
+      .startActiveSpan('TRANSACTION', { kind: SpanKind.CLIENT, attributes }, (span) => {
+        const counter = { n: 0 };
+        return inSpan(span, async () => {
+          try {
+            return await context.with(context.active().setValue(STATEMENTS, counter), () =>
+              original(...args),
+            );
+          } finally {
+            span.setAttribute('db.transaction.statements', counter.n);
+          }
+        });
+      });
   };
   (db as { transaction: unknown }).transaction = traced;
 }

@@ -6,15 +6,7 @@
  */
 
 import type { MsgHdrs } from '@nats-io/transport-node';
-import {
-  type Context,
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  type TextMapGetter,
-  trace,
-} from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, type TextMapGetter, trace } from '@opentelemetry/api';
 import { inSpan, TRACER_NAME } from '../core/trace-context.js';
 
 const headerSetter = { set: (carrier: MsgHdrs, key: string, value: string) => carrier.set(key, value) };
@@ -64,11 +56,6 @@ export async function tracedPublish<T>(
   return inSpan(span, () => context.with(withSpan, publish));
 }
 
-/** The context a message's headers carry (ROOT when none). */
-export function messageContext(headers: MsgHdrs | undefined): Context {
-  return propagation.extract(ROOT_CONTEXT, headers, headerGetter);
-}
-
 /** Runs a consumer's handling of one message in a CONSUMER span, child of the context in its headers. */
 export function tracedProcess<T>(
   message: {
@@ -80,7 +67,7 @@ export function tracedProcess<T>(
   },
   work: () => Promise<T>,
 ): Promise<T> {
-  const parent = messageContext(message.headers);
+  const parent = propagation.extract(ROOT_CONTEXT, message.headers, headerGetter);
   if (!trace.getSpan(parent)) return work();
   const span = trace.getTracer(TRACER_NAME).startSpan(
     `process ${destinationTemplate(message.subject)}`,

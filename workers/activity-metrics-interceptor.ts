@@ -7,6 +7,7 @@ import type { ServiceName } from '../contracts/services.js';
 import type { ShippingActivities } from '../contracts/shipping.js';
 import { observeWithExemplar } from '../core/exemplars.js';
 import { withSagaEventSink } from '../core/saga-events.js';
+import { failureType } from '../core/trace-context.js';
 import { type SagaMetrics, sagaEventMetrics } from './metrics.js';
 
 type ActivityName = keyof InventoryActivities | keyof PaymentsActivities | keyof ShippingActivities;
@@ -21,12 +22,6 @@ export const COMPENSATION_ACTIVITIES: ReadonlySet<string> = new Set<ActivityName
 /** Whether Temporal retries an attempt that threw `error` (a non-retryable ApplicationFailure ends the activity). */
 function isRetryable(error: unknown): boolean {
   return !(error instanceof ApplicationFailure && error.nonRetryable);
-}
-
-/** A bounded name for an error: the business failure type, else the error class. */
-function errorType(error: unknown): string {
-  if (error instanceof ApplicationFailure) return error.type ?? 'ApplicationFailure';
-  return error instanceof Error ? error.name : 'unknown';
 }
 
 /** False only for a result that says its work had already been done (a retry after a lost completion). */
@@ -70,7 +65,7 @@ export function activityMetricsInterceptor(
             service,
             activity,
             retryable: String(isRetryable(error)),
-            type: errorType(error),
+            type: failureType(error),
           });
           if (compensation) metrics.compensationFailures.inc({ service, activity });
           throw error;

@@ -6,7 +6,7 @@ import type { ServiceName } from '../contracts/services.js';
 import { type AppConfig, formatAddress, type ListenAddress } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { temporalConnectionOptions, temporalLoggerFrom } from '../core/temporal.js';
-import { currentTracing } from '../core/tracing.js';
+import { currentTracing } from '../core/trace-context.js';
 import type { Database } from '../db/client.js';
 import { activityMetricsInterceptor } from './activity-metrics-interceptor.js';
 import { sagaMetricsIn } from './metrics.js';

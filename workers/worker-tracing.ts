@@ -6,13 +6,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { trace } from '@opentelemetry/api';
-import { ApplicationFailure } from '@temporalio/common';
 import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
+import { failureType } from '../core/trace-context.js';
 import type { Tracing } from '../core/tracing.js';
 
 /** The workflow interceptor module (Temporal's OpenTelemetry interceptors behind a patch): in every bundle. */
@@ -42,8 +42,7 @@ export function tracingActivityInterceptors(): ActivityInterceptorsFactory[] {
           try {
             return await next(input);
           } catch (error) {
-            const type = error instanceof ApplicationFailure ? error.type : undefined;
-            span?.setAttribute('error.type', type ?? (error instanceof Error ? error.name : 'unknown'));
+            span?.setAttribute('error.type', failureType(error));
             throw error;
           }
         },
