@@ -14,6 +14,8 @@ import { asyncApiRouter } from './docs/asyncapi.js';
 import { serveOpenApiDocument } from './docs/openapi-document.js';
 import { documentOperationalRoutes } from './docs/operational-routes.js';
 import { swaggerUiRouter } from './docs/swagger-ui.js';
+import type { GraphGateway } from './graphql/gateway.js';
+import { graphRouter } from './graphql/routes.js';
 import { type AuthConfig, requireKey } from './middleware/auth.js';
 import { StreamSlots, shedLoad } from './middleware/load-shedding.js';
 import { allowedMethodsOf } from './middleware/method-not-allowed.js';
@@ -54,6 +56,8 @@ export interface ApiDeps {
   events?: OrderEventsSource;
   /** Whether the process traces (core/tracing.ts): a server span per request and the trace id on answers. */
   tracing?: boolean;
+  /** The federated graph at /graphql; without it /graphql answers 503 (the graph is off). */
+  graph?: { gateway: GraphGateway | undefined; development: boolean };
   /** Aborted when the server shuts down: open event streams end, so the server can close. */
   shutdown?: AbortSignal;
 }
@@ -72,6 +76,7 @@ export function createApp(deps: ApiDeps) {
   app.use('*', httpMetrics(registry));
   app.use('/v1/*', shedLoad(settings.maxInFlight, settings.retryAfterSeconds));
   app.use('/v1/*', requireKey(deps.auth, 'client'));
+  app.use('/graphql', shedLoad(settings.maxInFlight, settings.retryAfterSeconds));
 
   registerOrderGauges(registry, () => countAwaitingOperator(deps.db));
   const eventStreams = new StreamSlots(settings.maxEventStreams, settings.retryAfterSeconds);
@@ -105,6 +110,14 @@ export function createApp(deps: ApiDeps) {
     }),
   );
   app.route('/', productsRouter({ db: deps.db, auth: deps.auth }));
+  app.route(
+    '/',
+    graphRouter({
+      gateway: deps.graph?.gateway,
+      auth: deps.auth,
+      development: deps.graph?.development ?? false,
+    }),
+  );
   if (deps.codec && deps.codec.settings.access !== 'off')
     app.route('/', codecRouter(deps.codec, deps.logger));
   // The document is the root's: it lists what the routers brought plus the routes served outside zod-openapi.

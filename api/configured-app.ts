@@ -12,6 +12,8 @@ import type { DatabaseHandle } from '../db/client.js';
 import { createNatsClient, type NatsClient, natsConnectOptions } from '../events/nats.js';
 import { createApp } from './app.js';
 import { codecServerFor } from './codec/routes.js';
+import { createGraphGateway } from './graphql/gateway.js';
+import { createApiRegistry } from './operations/metrics.js';
 import { createLazyTemporalClient, type LazyTemporalClient } from './temporal/connection.js';
 
 export interface ConfiguredAppOptions {
@@ -48,6 +50,16 @@ export function createConfiguredApp(options: ConfiguredAppOptions): ConfiguredAp
       : undefined;
   const shutdown = new AbortController();
   const codec = codecServerFor(config.codec, protection.codec);
+  const registry = options.registry ?? createApiRegistry();
+  // The federated graph; off (503 with the reason) in production without GRAPH_INTERNAL_TOKEN.
+  const graph = config.graph.enabled
+    ? createGraphGateway({
+        settings: config.graph,
+        development: config.env !== 'production',
+        logger,
+        registry,
+      })
+    : undefined;
   const app = createApp({
     temporal: temporal.client,
     db: database.db,
@@ -56,7 +68,8 @@ export function createConfiguredApp(options: ConfiguredAppOptions): ConfiguredAp
     logger,
     // The API section of the configuration, with what a test overrides on top.
     settings: { ...config.api, ...options.settings },
-    ...(options.registry ? { registry: options.registry } : {}),
+    registry,
+    graph: { gateway: graph, development: config.env !== 'production' },
     ...(codec ? { codec } : {}),
     ...(nats ? { events: nats } : {}),
     shutdown: shutdown.signal,
@@ -68,6 +81,7 @@ export function createConfiguredApp(options: ConfiguredAppOptions): ConfiguredAp
     nats,
     endStreams: () => shutdown.abort(),
     async close() {
+      await graph?.close();
       await nats?.close();
       await temporal.close();
     },

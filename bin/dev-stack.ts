@@ -164,6 +164,7 @@ async function main(): Promise<void> {
     `  Metrics        ${api}/metrics`,
     `  SDK metrics    ${temporalMetrics ? `http://${formatAddress(temporalMetrics)}/metrics` : 'off (TEMPORAL_METRICS_PORT=0)'}`,
     `  NATS           ${natsServer ? `${natsServer.url} (JetStream, store ${path.relative(PROJECT_ROOT, natsServer.storeDir)})` : `${stackConfig.events.natsUrl} (NATS_URL)`}`,
+    `  GraphQL        ${api}/graphql  (${config.graph.enabled ? (config.env === 'production' ? 'persisted or ad-hoc operations' : 'GraphiQL in a browser') : 'off: set GRAPH_INTERNAL_TOKEN'})`,
     `  Events         ${api}/asyncapi.json  (an order's: ${api}/v1/orders/{id}/events, its notifications: …/notifications)`,
     `  Database       ${database.driver === 'pglite' ? `PGlite in ${path.relative(PROJECT_ROOT, config.database.pgliteDir)}` : 'Postgres (DATABASE_URL)'}`,
     `  Auth           ${config.auth.enabled ? `on (${describeClients(config.auth.apiKeys, config.auth.adminKeys)})` : 'OFF — no API keys configured (dev mode)'}`,

@@ -20,6 +20,7 @@ export {
   type EventSettings,
   type EventStreamSettings,
   formatAddress,
+  type GraphSettings,
   type ListenAddress,
   type NatsAuth,
   type NatsConnectionSettings,

@@ -18,6 +18,9 @@ import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { EventConsumer } from '../events/consumer.js';
 import { createNatsClient, natsConnectOptions } from '../events/nats.js';
+import { createProcessSubgraphs } from '../graph/process-subgraphs.js';
+import { type SubgraphHttpServer, startSubgraphHttpServer } from '../graph/subgraph-http.js';
+import { SUBGRAPH_NAMES, type SubgraphName, subgraphPath } from '../graph/subgraphs.js';
 import { startWorkerProcess, type WorkerProcess } from '../workers/worker-process.js';
 
 export interface SystemOptions {
@@ -53,6 +56,12 @@ export interface SystemOptions {
 export interface InProcessSystem {
   apiUrl: string;
   workerHttpUrl: string | undefined;
+  /** Where each subgraph answers (each on a loopback port of its own, so a test can stop one). */
+  subgraphUrls: Record<SubgraphName, string>;
+  /** Stops one subgraph's server (its port refuses connections), as a crashed or rolled-out service would. */
+  stopSubgraph(name: SubgraphName): Promise<void>;
+  /** Serves it again on the same port. */
+  startSubgraph(name: SubgraphName): Promise<void>;
   /** Rejects when a worker fails (the process should stop, as its supervisor would restart it). */
   workerFailure: Promise<never>;
   /** Replaces the API (new app, new Temporal client) on the same address, as a redeploy would. */
@@ -136,9 +145,48 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
     await consumerNats?.close();
   };
 
+  // The subgraphs, one loopback server each (a worker process serves its own on its HTTP server instead).
+  const graph = createProcessSubgraphs({
+    names: SUBGRAPH_NAMES,
+    db: database.db,
+    config,
+    logger: logger.child({ service: 'graph' }),
+    dataConverter: protection.dataConverter,
+  });
+  const subgraphHttp = new Map<SubgraphName, SubgraphHttpServer>();
+  const subgraphPorts = new Map<SubgraphName, number>();
+  const serveSubgraph = async (name: SubgraphName) => {
+    const server = graph.servers.find((s) => s.name === name);
+    if (!server || subgraphHttp.has(name)) return;
+    const http = await startSubgraphHttpServer({
+      host: '127.0.0.1',
+      port: subgraphPorts.get(name) ?? 0,
+      servers: [server],
+    });
+    subgraphPorts.set(name, Number(new URL(http.url).port));
+    subgraphHttp.set(name, http);
+  };
+  for (const server of graph.servers) await serveSubgraph(server.name);
+  const subgraphUrls = Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => [
+      name,
+      `http://127.0.0.1:${subgraphPorts.get(name) ?? 0}${subgraphPath(name)}`,
+    ]),
+  ) as Record<SubgraphName, string>;
+  const stopSubgraphs = async () => {
+    await Promise.all([...subgraphHttp.values()].map((http) => http.close()));
+    subgraphHttp.clear();
+    await graph.close();
+  };
+  // Configured URLs win: GRAPH_SUBGRAPH_URLS may point the gateway at subgraphs served elsewhere.
+  const apiConfig: AppConfig = {
+    ...config,
+    graph: { ...config.graph, subgraphUrls: { ...subgraphUrls, ...config.graph.subgraphUrls } },
+  };
+
   const startApi = (listen: ListenAddress) =>
     startApiServer({
-      config,
+      config: apiConfig,
       protection,
       database,
       logger: logger.child({ service: 'api' }),
@@ -150,6 +198,7 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
   try {
     api = await startApi(options.apiListen);
   } catch (err) {
+    await stopSubgraphs();
     await stopConsumers();
     await Promise.all([...hosts.values()].map((host) => host.shutdown()));
     await relayNats?.close();
@@ -160,6 +209,12 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
   return {
     apiUrl: api.url,
     workerHttpUrl,
+    subgraphUrls,
+    async stopSubgraph(name) {
+      await subgraphHttp.get(name)?.close();
+      subgraphHttp.delete(name);
+    },
+    startSubgraph: serveSubgraph,
     workerFailure,
     async restartApi() {
       await api.close();
@@ -175,6 +230,7 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
     },
     async stop() {
       await api.close();
+      await stopSubgraphs();
       await stopConsumers();
       await Promise.all([...hosts.values()].map((host) => host.shutdown()));
       await relayNats?.close();

@@ -1,8 +1,13 @@
-/** The worker process's own small HTTP server: `/metrics` (Prometheus), `/healthz` (alive), `/readyz` (ready). */
+/**
+ * The worker process's own small HTTP server: `/metrics` (Prometheus), `/healthz` (alive), `/readyz` (ready), and
+ * the subgraphs of the services it hosts at `/graphql/<service>` (for the gateway only).
+ */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { ListenAddress } from '../core/config.js';
+import type { SubgraphServer } from '../graph/server.js';
+import { routeToSubgraph } from '../graph/subgraph-http.js';
 
 /** The answer of a readiness check: ready only when every check is `ok`. */
 export interface Readiness {
@@ -14,6 +19,8 @@ export interface Readiness {
 export interface WorkerHttpServerOptions extends ListenAddress {
   registry: Registry;
   readiness(): Promise<Readiness>;
+  /** The subgraphs the process serves (none when omitted). */
+  subgraphs?: readonly SubgraphServer[];
 }
 
 /** A running worker HTTP server. */
@@ -30,7 +37,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** Starts the server; rejects if the port cannot be bound. */
 export async function startWorkerHttpServer(options: WorkerHttpServerOptions): Promise<WorkerHttpServer> {
   const { registry, readiness } = options;
+  const subgraph = routeToSubgraph(options.subgraphs ?? []);
   const server = createServer((req, res) => {
+    if (subgraph(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();

@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { NatsClient } from '../events/nats.js';
 import { type OutboxRelay, startOutboxRelay } from '../events/relay.js';
+import { createProcessSubgraphs, type ProcessSubgraphs } from '../graph/process-subgraphs.js';
 import { startWorkerHttpServer, type WorkerHttpServer, workerReadiness } from './health-server.js';
 import { createProcessRegistry } from './metrics.js';
 import { startWorkers, type WorkerHost } from './worker-host.js';
@@ -44,17 +45,27 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const registry = options.registry ?? createProcessRegistry();
   let host: WorkerHost | undefined;
   let http: WorkerHttpServer | undefined;
+  let graph: ProcessSubgraphs | undefined;
   if (options.http) {
+    // The hosted services' subgraphs, on the same server (the gateway reaches them at /graphql/<service>).
+    graph = createProcessSubgraphs({
+      names: services,
+      db: database.db,
+      config: options.config,
+      logger: options.logger,
+      dataConverter: options.dataConverter,
+    });
     http = await startWorkerHttpServer({
       ...options.http,
       registry,
+      subgraphs: graph.servers,
       readiness: () =>
         workerReadiness(host?.states() ?? Object.fromEntries(services.map((s) => [s, 'STARTING'])), () =>
           database.ping(),
         ),
     });
     options.logger.info(
-      { url: http.url, endpoints: ['/metrics', '/healthz', '/readyz'] },
+      { url: http.url, endpoints: ['/metrics', '/healthz', '/readyz', ...graph.servers.map((s) => s.path)] },
       'worker http server',
     );
   }
@@ -71,6 +82,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     });
   } catch (err) {
     await http?.close();
+    await graph?.close();
     throw err;
   }
   const running = host;
@@ -90,7 +102,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   let closing: Promise<void> | undefined;
   // After the workers drained, so the relays publish what their last activities committed.
   const close = () => {
-    closing ??= Promise.all(relays.map((relay) => relay.stop())).then(() => http?.close());
+    closing ??= Promise.all(relays.map((relay) => relay.stop()))
+      .then(() => http?.close())
+      .then(() => graph?.close());
     return closing;
   };
   return {

@@ -387,7 +387,7 @@ function matchRecord(orderId: string, record: OrderRecord, hash: string): Placed
 }
 
 /** Whether the caller may see an order of `owner`: its own, or any for an admin. */
-function mayRead(caller: Caller, owner: string | undefined): boolean {
+export function mayRead(caller: Caller, owner: string | undefined): boolean {
   // Runs started before orders had owners carry none: they belong to the anonymous client.
   return caller.role === 'admin' || caller.clientId === (owner ?? ANONYMOUS_CLIENT_ID);
 }

@@ -1,15 +1,14 @@
 /** Order routes: place (idempotent, optionally waiting for the outcome), read, list and cancel orders. */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Database } from '../../db/client.js';
-import { listOrderRecords } from '../../db/queries/orders.js';
 import { API_LIMITS } from '../limits.js';
 import { callerOf } from '../middleware/auth.js';
 import { limitBody, requireJsonContentType } from '../middleware/json-body.js';
 import { BODY_PROBLEMS, problemResponses, V1_PROBLEMS } from '../problems/responses.js';
 import { createRouter } from '../router.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
 import type { OrdersGateway } from './gateway.js';
 import { orderLinks } from './links.js';
+import { listOrdersPage } from './listing.js';
 import {
   CreateOrderRequest,
   ListOrdersQuery,
@@ -136,26 +135,10 @@ export interface OrdersRouterDeps {
 export function ordersRouter({ gateway, db, cursorSecret }: OrdersRouterDeps) {
   const router = createRouter();
   router.openapi(listOrders, async (c) => {
-    const query = c.req.valid('query');
     // Tenancy: a client lists its own orders; an admin every client's.
-    const caller = callerOf(c);
-    const clientId = caller.role === 'admin' ? undefined : caller.clientId;
-    // A cursor only continues the listing it came from (same filters, same client).
-    const scope = new URLSearchParams({
-      status: query.status ?? '',
-      customerId: query.customerId ?? '',
-      client: clientId ?? '*',
-    });
-    const after = query.cursor ? decodeCursor(query.cursor, scope.toString(), cursorSecret) : undefined;
-    const page = await listOrderRecords(db, {
-      clientId,
-      status: query.status,
-      customerId: query.customerId,
-      limit: query.limit,
-      after,
-    });
-    const nextCursor = page.last ? encodeCursor(page.last, scope.toString(), cursorSecret) : null;
+    const page = await listOrdersPage(db, callerOf(c), c.req.valid('query'), cursorSecret);
     const items = page.items.map((order) => ({ ...order, links: orderLinks(order.orderId) }));
+    const { nextCursor } = page;
     return c.json({ items, nextCursor }, 200);
   });
 

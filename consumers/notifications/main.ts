@@ -10,6 +10,7 @@ import { startTracing } from '../../core/tracing.js';
 import { type DatabaseHandle, openDatabase } from '../../db/client.js';
 import type { EventConsumer } from '../../events/consumer.js';
 import { createNatsClient, loggableServers, type NatsClient, natsConnectOptions } from '../../events/nats.js';
+import { createProcessSubgraphs } from '../../graph/process-subgraphs.js';
 import { type Readiness, startWorkerHttpServer } from '../../workers/health-server.js';
 import { createProcessRegistry } from '../../workers/metrics.js';
 import { NOTIFICATIONS_CONSUMER } from './handler.js';
@@ -95,11 +96,14 @@ async function main(): Promise<void> {
     await nats.close();
     await database.close();
   };
+  // The notifications subgraph, on the consumer's own server: it reads only this service's table.
+  const graph = createProcessSubgraphs({ names: ['notifications'], db: database.db, config, logger });
   let http: Awaited<ReturnType<typeof startWorkerHttpServer>>;
   try {
     http = await startWorkerHttpServer({
       ...config.events.consumerHttp,
       registry,
+      subgraphs: graph.servers,
       readiness: () => readiness(database, nats, consumer),
     });
   } catch (err) {
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
   logger.info({ signal }, 'shutting down: finishing the event in hand');
   await close();
   await http.close();
+  await graph.close();
   await tracing.shutdown().catch((err: Error) => logger.warn({ err }, 'could not export the last spans'));
   logger.info('notifications consumer stopped');
 }

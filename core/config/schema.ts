@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseSubgraphUrls } from '../../contracts/graph.js';
 import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
 import { type ConfiguredKey, parseClientKeys } from '../api-keys.js';
 import { parsePayloadKeys } from '../payload-keys.js';
@@ -344,6 +345,27 @@ const faultVars = {
   FAULT_LATENCY_MS: z.coerce.number().int().min(0).default(0),
 };
 
+const graphVars = {
+  /** Shared secret the gateway sends its subgraphs; without it in production the graph is off (/graphql 503). */
+  GRAPH_INTERNAL_TOKEN: optionalText,
+  /** Where subgraphs answer, `orders=http://…/graphql/orders,…`; unset ones: the supergraph's (compose) URLs. */
+  GRAPH_SUBGRAPH_URLS: parsedWith(parseSubgraphUrls, () => ({})),
+  /** How long the gateway waits for one subgraph call before answering without its fields. */
+  GRAPH_SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** Consecutive failed calls that open a subgraph's circuit (calls then fail at once). */
+  GRAPH_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
+  /** How long an open circuit stays open before one trial call may close it. */
+  GRAPH_BREAKER_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Deepest selection an operation may have. */
+  GRAPH_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(8),
+  /** Highest estimated cost an operation may have (list fields count as GRAPH_LIST_SIZE items). */
+  GRAPH_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(5_000),
+  /** Whether only the operations of graph/operations/ (by sha256 hash) are served. */
+  GRAPH_PERSISTED_ONLY: flag,
+  /** How long the orders subgraph keeps a closed order's final view in memory (0: not at all). */
+  GRAPH_CLOSED_ORDER_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+};
+
 /** The sections of the environment; each parses on its own, so one bad section hides no problem of another. */
 export const SECTION_SCHEMAS = {
   process: z.object(processVars),
@@ -358,6 +380,7 @@ export const SECTION_SCHEMAS = {
   events: z.object(eventsVars),
   natsAuth: z.object(natsAuthVars),
   tracing: z.object(tracingVars),
+  graph: z.object(graphVars),
   faults: z.object(faultVars),
 };
 
@@ -378,6 +401,7 @@ export const envSchema = z.object({
   ...eventsVars,
   ...natsAuthVars,
   ...tracingVars,
+  ...graphVars,
   ...faultVars,
 });
 

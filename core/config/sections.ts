@@ -1,4 +1,5 @@
 /** The configuration's sections, built from a parsed and checked environment (./schema.ts, ./checks.ts). */
+import type { SubgraphName } from '../../contracts/graph.js';
 import type { ServiceName } from '../../contracts/services.js';
 import type { ClientKey, ConfiguredKey } from '../api-keys.js';
 import { defaultBuildId } from '../build-id.js';
@@ -149,6 +150,20 @@ export interface EventSettings {
   consumerHttp: ListenAddress;
 }
 
+/** The federated graph (graph/, api/graphql/): how the gateway reaches and guards its subgraphs. */
+export interface GraphSettings {
+  /** Off in production without an internal token: subgraphs would believe any caller's headers. */
+  enabled: boolean;
+  internalToken: string | undefined;
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
+  subgraphTimeoutMs: number;
+  breaker: { failures: number; openMs: number };
+  maxDepth: number;
+  maxCost: number;
+  persistedOnly: boolean;
+  closedOrderTtlMs: number;
+}
+
 /** The whole configuration of a process, one section per concern. */
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
@@ -170,6 +185,7 @@ export interface AppConfig {
   versioning: { enabled: boolean; deploymentPrefix: string; buildId: string };
   events: EventSettings;
   tracing: TracingSettings;
+  graph: GraphSettings;
   faults: { rate: number; afterRate: number; latencyMs: number };
 }
 
@@ -276,6 +292,17 @@ export function buildConfig(e: ParsedEnv): AppConfig {
       consumerHttp: { host: e.CONSUMER_HTTP_HOST, port: e.CONSUMER_HTTP_PORT },
     },
     tracing: tracingSettings(e),
+    graph: {
+      enabled: !production || e.GRAPH_INTERNAL_TOKEN !== undefined,
+      internalToken: e.GRAPH_INTERNAL_TOKEN,
+      subgraphUrls: e.GRAPH_SUBGRAPH_URLS,
+      subgraphTimeoutMs: e.GRAPH_SUBGRAPH_TIMEOUT_MS,
+      breaker: { failures: e.GRAPH_BREAKER_FAILURES, openMs: e.GRAPH_BREAKER_OPEN_MS },
+      maxDepth: e.GRAPH_MAX_DEPTH,
+      maxCost: e.GRAPH_MAX_COST,
+      persistedOnly: e.GRAPH_PERSISTED_ONLY ?? false,
+      closedOrderTtlMs: e.GRAPH_CLOSED_ORDER_TTL_SECONDS * 1000,
+    },
     faults: { rate: e.FAULT_RATE, afterRate: e.FAULT_AFTER_RATE, latencyMs: e.FAULT_LATENCY_MS },
   };
 }

@@ -2,7 +2,7 @@
  * The API's read of the notifications service's table (`notifications.notifications`): what one order's customer was
  * told, oldest first. Reads only: the notifications service is the only writer (docs/ARCHITECTURE.md).
  */
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { type NotificationKind, notifications } from '../schema/notifications.js';
 
@@ -34,4 +34,29 @@ export async function listOrderNotifications(db: Database, orderId: string): Pro
     .orderBy(asc(notifications.sentAt), asc(notifications.id))
     .limit(MAX_NOTIFICATIONS_PER_ORDER);
   return rows.map((row) => ({ ...row, sentAt: row.sentAt.toISOString() }));
+}
+
+/** The notifications of each of `orderIds`, oldest first, in one query (an order with none gets an empty list). */
+export async function listNotificationsOfOrders(
+  db: Database,
+  orderIds: readonly string[],
+): Promise<Map<string, NotificationRecord[]>> {
+  const found = new Map<string, NotificationRecord[]>(orderIds.map((id) => [id, []]));
+  if (found.size === 0) return found;
+  const rows = await db
+    .select({
+      orderId: notifications.orderId,
+      kind: notifications.kind,
+      channel: notifications.channel,
+      message: notifications.message,
+      eventId: notifications.eventId,
+      sentAt: notifications.sentAt,
+    })
+    .from(notifications)
+    .where(inArray(notifications.orderId, [...found.keys()]))
+    .orderBy(asc(notifications.sentAt), asc(notifications.id))
+    .limit(found.size * MAX_NOTIFICATIONS_PER_ORDER);
+  for (const { orderId, ...row } of rows)
+    found.get(orderId)?.push({ ...row, sentAt: row.sentAt.toISOString() });
+  return found;
 }

@@ -3,7 +3,7 @@
  * saga's own `createOrderRecord` / `setOrderStatus` activities: the listing, one order's recorded view, and the count
  * of orders waiting for an operator. Reads only: the orders service is the only writer (docs/ARCHITECTURE.md).
  */
-import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { OrderState, OrderStatus } from '../../contracts/orders.js';
 import type { Database } from '../client.js';
 import { orders } from '../schema/orders.js';
@@ -105,7 +105,23 @@ export interface OrderRecord {
 /** The recorded order, or null when its saga has not written it (yet). */
 export async function readOrderRecord(db: Database, orderId: string): Promise<OrderRecord | null> {
   const [row] = await db.select().from(orders).where(eq(orders.orderId, orderId)).limit(1);
-  if (!row) return null;
+  return row ? recordOf(row) : null;
+}
+
+/** The recorded orders among `orderIds`, by id, in one query (ids without a record are absent). */
+export async function readOrderRecords(
+  db: Database,
+  orderIds: readonly string[],
+): Promise<Map<string, OrderRecord>> {
+  if (orderIds.length === 0) return new Map();
+  const rows = await db
+    .select()
+    .from(orders)
+    .where(inArray(orders.orderId, [...new Set(orderIds)]));
+  return new Map(rows.map((row) => [row.orderId, recordOf(row)]));
+}
+
+function recordOf(row: typeof orders.$inferSelect): OrderRecord {
   const known = { clientId: row.clientId, requestHash: row.requestHash, status: row.status };
   // The row's columns move with every write; the view is the saga's at the same write.
   if (row.view) return { ...known, view: { ...row.view, status: row.status }, complete: true };

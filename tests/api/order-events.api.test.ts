@@ -97,7 +97,8 @@ async function openEvents(
     if (!response.body) return;
     const decoder = new TextDecoder();
     let buffer = '';
-    for await (const chunk of response.body) {
+    // Node's web streams are async iterable (the DOM typings some GraphQL packages pull in do not say so).
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
       for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
         const frame = buffer.slice(0, end);

@@ -1,0 +1,121 @@
+/**
+ * `/graphql`: the federated graph behind the API's own guards — the same API keys and tenancy as `/v1` (the
+ * caller goes to the subgraphs), the same body limit and load shedding — with every refusal in GraphQL's error
+ * format (`errors[].extensions.code`), not problem+json.
+ */
+import { z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { problemCode } from '../../graph/errors.js';
+import { API_LIMITS } from '../limits.js';
+import { type AuthConfig, type AuthVariables, callerOf, requireKey } from '../middleware/auth.js';
+import { ProblemError } from '../problems/problem.js';
+import { createRouter } from '../router.js';
+import type { GraphGateway } from './gateway.js';
+
+/** A GraphQL-format refusal of the whole request. */
+function graphError(
+  c: Context,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  return c.json({ errors: [{ message, extensions: { code } }] }, status as 400, headers);
+}
+
+/** The auth of `/v1` (requireKey), with its refusals in GraphQL's format. */
+function authenticate(auth: AuthConfig): MiddlewareHandler<{ Variables: AuthVariables }> {
+  const check = requireKey(auth, 'client');
+  return async (c, next) => {
+    let passed = false;
+    try {
+      await check(c, async () => {
+        passed = true;
+      });
+    } catch (err) {
+      if (!(err instanceof ProblemError)) throw err;
+      return graphError(c, err.status, problemCode(err.slug), err.detail, err.extra.headers);
+    }
+    if (passed) return next();
+    return graphError(c, 401, 'UNAUTHORIZED', 'Send `Authorization: Bearer <api key>`');
+  };
+}
+
+export interface GraphRouterDeps {
+  /** Undefined when the graph is off (production without GRAPH_INTERNAL_TOKEN): 503 with the reason. */
+  gateway: GraphGateway | undefined;
+  auth: AuthConfig;
+  /** Dev mode: the GraphiQL page is served without a key (its requests still need one when keys are set). */
+  development: boolean;
+}
+
+export function graphRouter(deps: GraphRouterDeps) {
+  const router = createRouter();
+  const { gateway } = deps;
+  router.use(
+    '/graphql',
+    bodyLimit({
+      maxSize: API_LIMITS.maxBodyBytes,
+      onError: (c) =>
+        graphError(c, 413, 'BODY_TOO_LARGE', `Bodies are limited to ${API_LIMITS.maxBodyBytes} bytes`, {
+          connection: 'close',
+        }),
+    }),
+  );
+  const auth = authenticate(deps.auth);
+  router.on(
+    ['GET', 'POST'],
+    '/graphql',
+    async (c, next) => {
+      const page =
+        c.req.method === 'GET' && !c.req.query('query') && /text\/html/.test(c.req.header('accept') ?? '');
+      if (page && deps.development) return next();
+      return auth(c, next);
+    },
+    async (c) => {
+      if (!gateway) {
+        return graphError(
+          c,
+          503,
+          'GRAPH_DISABLED',
+          'The graph is off: set GRAPH_INTERNAL_TOKEN (required in production)',
+        );
+      }
+      return gateway.handle(c.req.raw, callerOf(c));
+    },
+  );
+  router.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/graphql',
+    operationId: 'graphql',
+    tags: ['graph'],
+    summary: 'The federated graph (GraphQL over HTTP)',
+    description:
+      'Orders, products, payments, shipments and notifications as one graph (docs/GRAPHQL.md). Errors are in ' +
+      "GraphQL's format with `extensions.code`; a subgraph that does not answer yields a partial result.",
+    request: {
+      body: {
+        content: {
+          'application/json': {
+            schema: z.looseObject({
+              query: z.string().optional(),
+              operationName: z.string().optional(),
+              variables: z.looseObject({}).optional(),
+              extensions: z.looseObject({}).optional(),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'A GraphQL response (`data`, and `errors` for what could not be answered)',
+        content: {
+          'application/json': { schema: z.looseObject({ data: z.unknown(), errors: z.unknown() }) },
+        },
+      },
+    },
+  });
+  return router;
+}
