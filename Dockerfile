@@ -47,6 +47,10 @@ COPY --chown=root:root workflows ./workflows
 COPY --chown=root:root workers ./workers
 COPY --chown=root:root consumers ./consumers
 COPY --chown=root:root api ./api
+# The federated graph: the subgraphs' schemas and resolvers, the persisted operations, and the supergraph the
+# gateway serves. That supergraph is composed at build time and committed (`npm run graph:compose`, checked by
+# `npm run graph:check`), never composed or introspected at run time.
+COPY --chown=root:root graph ./graph
 COPY --chown=root:root bin/role.ts bin/promote-build.ts ./bin/
 COPY --from=workflows --chown=root:root /app/dist/workflows.js ./dist/workflows.js
 # Code stays root-owned (read-only to the process); the base image's `node` user runs it, by uid so that

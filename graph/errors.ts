@@ -12,10 +12,15 @@ export function problemCode(slug: ProblemSlug): string {
   return slug.toUpperCase().replaceAll('-', '_');
 }
 
-/** A problem as a GraphQL error: the same detail, code and failing fields as its problem+json body. */
-export function graphQLErrorOf(problem: ProblemError): GraphQLError {
+/**
+ * A problem as a GraphQL error: the same detail, code and failing fields as its problem+json body; at the path and
+ * locations of `located` (the error graphql-js made of the resolver's throw), so it stays a field's error.
+ */
+export function graphQLErrorOf(problem: ProblemError, located?: GraphQLError): GraphQLError {
   return new GraphQLError(problem.detail, {
     originalError: problem,
+    ...(located?.nodes ? { nodes: located.nodes } : {}),
+    ...(located?.path ? { path: located.path } : {}),
     extensions: {
       code: problemCode(problem.slug),
       problemType: `${PROBLEM_BASE}${problem.slug}`,
@@ -36,14 +41,32 @@ export function validationError(error: ZodError, prefix: string): GraphQLError {
   return graphQLErrorOf(new ProblemError('validation', `Invalid ${prefix}`, { errors }));
 }
 
+/**
+ * Whether a value is a GraphQL error, by name: graphql-js ships a CommonJS and an ES module build, and libraries
+ * loading the other one throw errors that are not `instanceof` this module's class.
+ */
+export function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError';
+}
+
 /** What a resolver's error becomes on the wire; undefined when it must be masked. */
 export function exposedError(error: unknown): GraphQLError | undefined {
   if (error instanceof ProblemError) return graphQLErrorOf(error);
-  if (error instanceof GraphQLError) {
-    if (error.originalError instanceof ProblemError) return graphQLErrorOf(error.originalError);
+  if (isGraphQLError(error)) {
+    const cause = error.originalError;
+    if (cause instanceof ProblemError) return graphQLErrorOf(cause, error);
     // Errors of the GraphQL layer itself (parse, validation, coercion of arguments) carry no original error.
-    if (!error.originalError) return error;
-    if (error.originalError instanceof GraphQLError) return exposedError(error.originalError);
+    if (!cause) return error;
+    // A resolver threw a GraphQL error (validationError): keep it, at the field's path.
+    if (isGraphQLError(cause)) {
+      const inner =
+        cause.originalError instanceof ProblemError ? graphQLErrorOf(cause.originalError, error) : cause;
+      return new GraphQLError(inner.message, {
+        ...(error.nodes ? { nodes: error.nodes } : {}),
+        ...(error.path ? { path: error.path } : {}),
+        extensions: inner.extensions,
+      });
+    }
   }
   return undefined;
 }

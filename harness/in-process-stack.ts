@@ -2,6 +2,7 @@
 
 import { type Client, Connection } from '@temporalio/client';
 import type { DestinationStream } from 'pino';
+import type { SubgraphName } from '../contracts/graph.js';
 import type { ServiceName } from '../contracts/services.js';
 import { type ApiSettings, type AppConfig, loadConfig } from '../core/config.js';
 import { loadPayloadProtection, type PayloadProtection } from '../core/data-converter.js';
@@ -37,6 +38,10 @@ export interface TestStack {
   stopWorker(service: ServiceName): Promise<void>;
   /** Starts that service's worker again. */
   startWorker(service: ServiceName): Promise<void>;
+  /** Where each subgraph answers, one loopback server each; `stopSubgraph` closes one, `startSubgraph` reopens it. */
+  subgraphUrls: Record<SubgraphName, string>;
+  stopSubgraph(name: SubgraphName): Promise<void>;
+  startSubgraph(name: SubgraphName): Promise<void>;
   /** With `workerEndpoints`: the workers' own HTTP server and the SDK's Prometheus exporter. */
   workerHttpUrl: string | undefined;
   sdkMetricsUrl: string | undefined;
@@ -138,6 +143,9 @@ export async function startTestStack(options: TestStackOptions): Promise<TestSta
     database,
     devServer,
     workerHttpUrl: system.workerHttpUrl,
+    subgraphUrls: system.subgraphUrls,
+    stopSubgraph: (name) => system.stopSubgraph(name),
+    startSubgraph: (name) => system.startSubgraph(name),
     sdkMetricsUrl: sdkPort ? `http://127.0.0.1:${sdkPort}/metrics` : undefined,
     restartApi: () => system.restartApi(),
     stopWorker: (service) => system.stopWorker(service),

@@ -5,19 +5,20 @@
  * GraphiQL exist in dev only; with GRAPH_PERSISTED_ONLY only the operations of graph/operations/ are served.
  */
 import { readFileSync } from 'node:fs';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { createGatewayRuntime, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
-import { GraphQLError, getOperationAST } from 'graphql';
+import { GraphQLError, getOperationAST, type ValidationContext } from 'graphql';
 import type { Registry } from 'prom-client';
 import { SUBGRAPH_NAMES } from '../../contracts/graph.js';
 import type { GraphSettings } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { activeTraceparent } from '../../core/trace-context.js';
 import { callerHeaders } from '../../graph/caller.js';
+import { isGraphQLError } from '../../graph/errors.js';
 import { persistedOperations } from '../../graph/operations.js';
 import { defaultSubgraphUrl, SUPERGRAPH_PATH } from '../../graph/subgraphs.js';
-import { API_LIMITS } from '../limits.js';
 import type { Caller } from '../middleware/auth.js';
 import { type GraphMetrics, graphMetrics } from './metrics.js';
 import { subgraphGuard } from './subgraph-guard.js';
@@ -82,6 +83,21 @@ function operationResults(metrics: GraphMetrics): GatewayPlugin {
   };
 }
 
+/** How a refusal of graphql-armor's limits is reported: as a validation error with a stable code. */
+function refuseWith(code: string, logger: Logger) {
+  return {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => {
+        logger.debug({ code, reason: error.message }, 'operation refused');
+        context?.reportError(
+          new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code } }),
+        );
+      },
+    ],
+  };
+}
+
 /** Sends the trace context of the active span (the guard's span of this call) to the subgraph. */
 const propagateTrace: GatewayPlugin = {
   onFetch({ options, setOptions }) {
@@ -106,10 +122,17 @@ export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
     transportEntries: Object.fromEntries(
       SUBGRAPH_NAMES.map((name) => [
         name,
-        { location: settings.subgraphUrls[name] ?? defaultSubgraphUrl(name) },
+        {
+          location: settings.subgraphUrls[name] ?? defaultSubgraphUrl(name),
+          // The fetch itself is aborted at the deadline (also one that identical concurrent reads share), so a hung
+          // subgraph keeps no socket past it.
+          options: { timeout: settings.subgraphTimeoutMs },
+        },
       ]),
     ),
     graphqlEndpoint: '/graphql',
+    // A subgraph call's deadline (or the client going away) aborts its fetch: no socket outlives its request.
+    upstreamCancellation: true,
     landingPage: false,
     graphiql: development ? { title: 'order-saga graph' } : false,
     ...(development ? {} : { disableIntrospection: {} }),
@@ -123,12 +146,16 @@ export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
       getPersistedOperation: (hash: string) => persisted.get(hash) ?? null,
       allowArbitraryDocuments: !settings.persistedOnly,
     },
-    demandControl: { maxCost: settings.maxCost, listSize: API_LIMITS.defaultPageSize },
     plugins: () => [
       maxDepthPlugin({
         n: settings.maxDepth,
         flattenFragments: true,
-        onReject: [(_, error) => logger.debug({ err: error }, 'operation refused: too deep')],
+        ...refuseWith('DEPTH_LIMIT_EXCEEDED', logger),
+      }),
+      costLimitPlugin({
+        maxCost: settings.maxCost,
+        flattenFragments: true,
+        ...refuseWith('COST_LIMIT_EXCEEDED', logger),
       }),
       guard.plugin,
       propagateTrace,
@@ -136,8 +163,9 @@ export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
     ],
     maskedErrors: {
       maskError(error, message) {
-        if (error instanceof GraphQLError && !error.originalError) return error;
-        if (error instanceof GraphQLError && error.originalError instanceof GraphQLError) return error;
+        // The gateway's own refusals and the subgraphs' errors are GraphQL errors; anything else is a bug here.
+        if (isGraphQLError(error) && (!error.originalError || isGraphQLError(error.originalError)))
+          return error;
         logger.error({ err: error }, 'graphql gateway error');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },

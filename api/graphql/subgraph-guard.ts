@@ -91,7 +91,19 @@ export function subgraphGuard(options: SubgraphGuardOptions) {
         );
       }
       if (isAsyncIterable(result)) return result;
-      if (isSubgraphFailure(result as ExecutionResult)) outcome = 'error';
+      if (isSubgraphFailure(result as ExecutionResult)) {
+        // Identical concurrent reads share one call: the first deadline aborts it for all of them.
+        const aborted = (result as ExecutionResult).errors?.some((e) => /abort/i.test(e.message));
+        if (!aborted) outcome = 'error';
+        else {
+          outcome = 'timeout';
+          return unavailable(
+            name,
+            'SUBGRAPH_TIMEOUT',
+            `The ${name} subgraph did not answer within ${options.timeoutMs} ms`,
+          );
+        }
+      }
       return result;
     } catch (err) {
       outcome = 'error';

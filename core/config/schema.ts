@@ -358,8 +358,8 @@ const graphVars = {
   GRAPH_BREAKER_OPEN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Deepest selection an operation may have. */
   GRAPH_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(8),
-  /** Highest estimated cost an operation may have (list fields count as GRAPH_LIST_SIZE items). */
-  GRAPH_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(5_000),
+  /** Highest cost an operation may have (graphql-armor's static cost; the page of orders over all services is ~90). */
+  GRAPH_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(1_000),
   /** Whether only the operations of graph/operations/ (by sha256 hash) are served. */
   GRAPH_PERSISTED_ONLY: flag,
   /** How long the orders subgraph keeps a closed order's final view in memory (0: not at all). */

@@ -1,26 +1,38 @@
 /**
- * `npm run graph:compose`: writes graph/supergraph.graphql from the subgraphs' schemas. With `--check` (CI) it
- * writes nothing and fails when the committed file is not what composition gives now (a subgraph's schema changed
- * without recomposing) or when the subgraphs do not compose.
+ * `npm run graph:compose`: writes graph/supergraph.graphql from the subgraphs' schemas (graph/subgraphs/*.graphql).
+ * `npm run graph:check` (CI) writes nothing and fails when the committed file is not what composition gives now
+ * (a subgraph's schema changed without recomposing) or when the subgraphs do not compose. `--subgraphs <dir>` and
+ * `--supergraph <file>` point it at other files (tests).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { composeSupergraph } from '../../graph/compose.js';
-import { SUPERGRAPH_PATH } from '../../graph/subgraphs.js';
+import { SUPERGRAPH_PATH, subgraphSdl } from '../../graph/subgraphs.js';
 
-const check = process.argv.includes('--check');
-const composed = composeSupergraph();
+const { values: args } = parseArgs({
+  options: {
+    check: { type: 'boolean', default: false },
+    subgraphs: { type: 'string' },
+    supergraph: { type: 'string', default: SUPERGRAPH_PATH },
+  },
+});
+const dir = args.subgraphs;
+const composed = composeSupergraph(
+  dir ? (name) => readFileSync(path.join(dir, `${name}.graphql`), 'utf8') : subgraphSdl,
+);
 if ('errors' in composed) {
   process.stderr.write(
     `The subgraphs do not compose:\n${composed.errors.map((e) => `  - ${e}`).join('\n')}\n`,
   );
   process.exit(1);
 }
-const relative = path.relative(process.cwd(), SUPERGRAPH_PATH);
-if (check) {
+const target = args.supergraph;
+const relative = path.relative(process.cwd(), target);
+if (args.check) {
   let committed = '';
   try {
-    committed = readFileSync(SUPERGRAPH_PATH, 'utf8');
+    committed = readFileSync(target, 'utf8');
   } catch {
     // missing: reported below as out of date
   }
@@ -32,6 +44,6 @@ if (check) {
   }
   process.stdout.write(`${relative} is up to date\n`);
 } else {
-  writeFileSync(SUPERGRAPH_PATH, composed.sdl);
+  writeFileSync(target, composed.sdl);
   process.stdout.write(`wrote ${relative}\n`);
 }
