@@ -1,0 +1,103 @@
+/** The gateway's circuit breaker and the orders subgraph's cache of closed orders, on their own clock. */
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../api/graphql/circuit-breaker.js';
+import type { OrderState } from '../../contracts/orders.js';
+import { ClosedOrderCache } from '../../graph/closed-orders.js';
+
+describe('CircuitBreaker', () => {
+  it('opens after the configured failures in a row, fails fast while open, then lets one trial through', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ failures: 3, openMs: 1_000 }, () => now);
+    breaker.failed();
+    breaker.failed();
+    // A success in between resets the count: only failures in a row open it.
+    breaker.succeeded();
+    breaker.failed();
+    breaker.failed();
+    expect(breaker.state).toBe('closed');
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.failed();
+    expect(breaker.state).toBe('open');
+    expect(breaker.tryAcquire()).toBe(false);
+    now = 999;
+    expect(breaker.tryAcquire()).toBe(false);
+    now = 1_000;
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.tryAcquire()).toBe(true);
+    // One trial at a time: the others still fail fast.
+    expect(breaker.tryAcquire()).toBe(false);
+    breaker.succeeded();
+    expect(breaker.state).toBe('closed');
+    expect(breaker.tryAcquire()).toBe(true);
+  });
+
+  it('opens again for a whole period when the trial fails', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ failures: 1, openMs: 500 }, () => now);
+    breaker.failed();
+    now = 600;
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.failed();
+    expect(breaker.state).toBe('open');
+    now = 1_099;
+    expect(breaker.tryAcquire()).toBe(false);
+    now = 1_100;
+    expect(breaker.tryAcquire()).toBe(true);
+  });
+});
+
+function order(orderId: string, status: OrderState['status']): OrderState {
+  return {
+    orderId,
+    customerId: 'c',
+    clientId: 'app',
+    status,
+    items: [],
+    totalCents: 0,
+    steps: [],
+    payment: { status: 'NONE', amountCents: 0 },
+    shipment: { status: 'NONE', trackingId: null },
+    failureReason: null,
+    failureCode: null,
+    cancelRequested: false,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+describe('ClosedOrderCache', () => {
+  it('keeps closed orders for their TTL and never a live or stale one', () => {
+    let now = 0;
+    const cache = new ClosedOrderCache({ ttlMs: 1_000, maxEntries: 10, now: () => now });
+    cache.remember(order('live', 'CHARGING'), false);
+    cache.remember(order('stale', 'COMPLETED'), true);
+    cache.remember(order('done', 'COMPLETED'), false);
+    cache.remember(order('failed', 'FAILED'), false);
+    expect(cache.get('live')).toBeUndefined();
+    expect(cache.get('stale')).toBeUndefined();
+    expect(cache.get('done')?.status).toBe('COMPLETED');
+    now = 999;
+    expect(cache.get('failed')?.status).toBe('FAILED');
+    now = 1_000;
+    expect(cache.get('done')).toBeUndefined();
+    expect(cache.size).toBe(1);
+  });
+
+  it('holds at most maxEntries, dropping the least recently used', () => {
+    const cache = new ClosedOrderCache({ ttlMs: 60_000, maxEntries: 2 });
+    cache.remember(order('a', 'COMPLETED'), false);
+    cache.remember(order('b', 'COMPLETED'), false);
+    expect(cache.get('a')).toBeDefined();
+    cache.remember(order('c', 'CANCELLED'), false);
+    expect(cache.size).toBe(2);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')).toBeDefined();
+    expect(cache.get('c')).toBeDefined();
+  });
+
+  it('keeps nothing with a TTL of 0 entries', () => {
+    const cache = new ClosedOrderCache({ ttlMs: 60_000, maxEntries: 0 });
+    cache.remember(order('a', 'COMPLETED'), false);
+    expect(cache.get('a')).toBeUndefined();
+  });
+});
