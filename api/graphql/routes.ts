@@ -10,6 +10,7 @@ import { problemCode } from '../../graph/errors.js';
 import { API_LIMITS } from '../limits.js';
 import { type AuthConfig, type AuthVariables, callerOf, requireKey } from '../middleware/auth.js';
 import { ProblemError } from '../problems/problem.js';
+import { Problem } from '../problems/responses.js';
 import { createRouter } from '../router.js';
 import type { GraphGateway } from './gateway.js';
 
@@ -41,6 +42,12 @@ function authenticate(auth: AuthConfig): MiddlewareHandler<{ Variables: AuthVari
     return graphError(c, 401, 'UNAUTHORIZED', 'Send `Authorization: Bearer <api key>`');
   };
 }
+
+/** A GraphQL response as the gateway sends it. */
+const GraphResponse = z.looseObject({
+  data: z.unknown().optional(),
+  errors: z.array(z.looseObject({})).optional(),
+});
 
 export interface GraphRouterDeps {
   /** Undefined when the graph is off (production without GRAPH_INTERNAL_TOKEN): 503 with the reason. */
@@ -111,8 +118,30 @@ export function graphRouter(deps: GraphRouterDeps) {
     responses: {
       200: {
         description: 'A GraphQL response (`data`, and `errors` for what could not be answered)',
+        content: { 'application/json': { schema: GraphResponse } },
+      },
+      400: {
+        description: 'Not a GraphQL request (no query, unparsable body)',
+        content: { 'application/json': { schema: GraphResponse } },
+      },
+      401: {
+        description: 'No or an unknown API key (`UNAUTHORIZED`)',
+        content: { 'application/json': { schema: GraphResponse } },
+      },
+      413: {
+        description: 'Body over the limit (`BODY_TOO_LARGE`)',
+        content: { 'application/json': { schema: GraphResponse } },
+      },
+      415: {
+        description: 'Not a GraphQL media type',
+        content: { 'application/json': { schema: GraphResponse } },
+      },
+      503: {
+        description:
+          'The graph is off (`GRAPH_DISABLED`), or the API sheds load (problem+json, with Retry-After)',
         content: {
-          'application/json': { schema: z.looseObject({ data: z.unknown(), errors: z.unknown() }) },
+          'application/json': { schema: GraphResponse },
+          'application/problem+json': { schema: Problem },
         },
       },
     },

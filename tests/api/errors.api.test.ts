@@ -239,6 +239,7 @@ describe('the OpenAPI document', () => {
       '/asyncapi.json',
       '/docs',
       '/docs/assets/{file}',
+      '/graphql',
       '/healthz',
       '/metrics',
       '/openapi.json',

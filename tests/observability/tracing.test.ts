@@ -58,6 +58,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('one order, one trace across ev
   let natsDir: string;
   let apiUrl: string;
   const processes: ManagedProcess[] = [];
+  const httpPorts = new Map<string, number>();
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
@@ -74,6 +75,11 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('one order, one trace across ev
     nats = await startNatsServer({ binary: inject('natsServerBinary'), storeDir: natsDir });
     const apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
+    // Each process serves its own subgraph on its HTTP server; the API's gateway is told where.
+    for (const service of [...SERVICE_NAMES, 'notifications']) httpPorts.set(service, await freePort());
+    const subgraphUrls = [...httpPorts]
+      .map(([service, port]) => `${service}=http://127.0.0.1:${port}/graphql/${service}`)
+      .join(',');
     const env = {
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: devServer.address,
@@ -90,7 +96,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('one order, one trace across ev
       new ManagedProcess({
         name: 'api',
         ...tsxCommand('api/server.ts'),
-        env: { ...env, PORT: String(apiPort) },
+        env: { ...env, PORT: String(apiPort), GRAPH_SUBGRAPH_URLS: subgraphUrls },
       }),
       ...SERVICE_NAMES.map(
         (service) =>
@@ -102,13 +108,13 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('one order, one trace across ev
               '--workflow-bundle',
               inject('workflowBundlePath'),
             ]),
-            env: { ...env, WORKER_HTTP_PORT: '0', TEMPORAL_METRICS_PORT: '0' },
+            env: { ...env, WORKER_HTTP_PORT: String(httpPorts.get(service)), TEMPORAL_METRICS_PORT: '0' },
           }),
       ),
       new ManagedProcess({
         name: 'consumer-notifications',
         ...tsxCommand('consumers/notifications/main.ts', ['--service', 'notifications']),
-        env: { ...env, CONSUMER_HTTP_PORT: '0' },
+        env: { ...env, CONSUMER_HTTP_PORT: String(httpPorts.get('notifications')) },
       }),
     );
     for (const proc of processes) proc.start();
@@ -295,4 +301,42 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('one order, one trace across ev
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(receiver.spans.filter((s) => s.traceId === `${CLIENT_TRACE_ID.slice(0, 24)}00000003`)).toEqual([]);
   }, 180_000);
+  it('a query through the graph: one span per subgraph call, each answered by its own process in the same trace', async () => {
+    const { body } = await place('trace-graph-0001', 'DE');
+    expect(body.status).toBe('COMPLETED');
+    const traceId = `${CLIENT_TRACE_ID.slice(0, 24)}6a6a6a6a`;
+    const query = `{ order(id: "${body.orderId}") { status items { product { name } } payment { status } shipment { status } notifications { kind } } }`;
+    const res = await fetch(`${apiUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${CLIENT_SPAN_ID}-01` },
+      body: JSON.stringify({ query }),
+    });
+    const answer = (await res.json()) as { data: { order: { status: string; payment: { status: string } } } };
+    expect(answer.data.order).toMatchObject({ status: 'COMPLETED', payment: { status: 'CHARGED' } });
+    const subgraphs = {
+      orders: 'worker-orders',
+      inventory: 'worker-inventory',
+      payments: 'worker-payments',
+      shipping: 'worker-shipping',
+      notifications: 'consumer-notifications',
+    } as const;
+    const spans = await spansOf(traceId, (all) =>
+      Object.entries(subgraphs).every(([name, proc]) =>
+        has(all, SERVICE_NAME_OF[proc], `POST /graphql/${name}`),
+      ),
+    );
+    for (const [name, proc] of Object.entries(subgraphs)) {
+      const served = spans.find(
+        (span) => span.service === SERVICE_NAME_OF[proc] && span.name === `POST /graphql/${name}`,
+      );
+      expect(served, name).toBeDefined();
+      // The subgraph's server span is the child of the gateway's span of that call, under the API's HTTP span.
+      const chain = ancestry(spans, served as ReceivedSpan);
+      expect(chain.slice(0, 2)).toEqual([
+        `${SERVICE_NAME_OF[proc]} POST /graphql/${name}`,
+        `${SERVICE_NAME_OF.api} graphql.subgraph ${name}`,
+      ]);
+      expect(chain.at(-1)).toMatch(new RegExp(`^${SERVICE_NAME_OF.api} POST /graphql`));
+    }
+  });
 });
