@@ -2,7 +2,7 @@
  * The API's read of the notifications service's table (`notifications.notifications`): what one order's customer was
  * told, oldest first. Reads only: the notifications service is the only writer (docs/ARCHITECTURE.md).
  */
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, inArray } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { type NotificationKind, notifications } from '../schema/notifications.js';
 
@@ -21,22 +21,13 @@ const MAX_NOTIFICATIONS_PER_ORDER = 100;
 
 /** The order's notifications, oldest first (empty when none was sent, or the order is unknown). */
 export async function listOrderNotifications(db: Database, orderId: string): Promise<NotificationRecord[]> {
-  const rows = await db
-    .select({
-      kind: notifications.kind,
-      channel: notifications.channel,
-      message: notifications.message,
-      eventId: notifications.eventId,
-      sentAt: notifications.sentAt,
-    })
-    .from(notifications)
-    .where(eq(notifications.orderId, orderId))
-    .orderBy(asc(notifications.sentAt), asc(notifications.id))
-    .limit(MAX_NOTIFICATIONS_PER_ORDER);
-  return rows.map((row) => ({ ...row, sentAt: row.sentAt.toISOString() }));
+  return (await listNotificationsOfOrders(db, [orderId])).get(orderId) ?? [];
 }
 
-/** The notifications of each of `orderIds`, oldest first, in one query (an order with none gets an empty list). */
+/**
+ * The notifications of each of `orderIds`, oldest first, in one query (an order with none gets an empty list); at
+ * most the per-order bound times the number of orders in all.
+ */
 export async function listNotificationsOfOrders(
   db: Database,
   orderIds: readonly string[],

@@ -1,8 +1,9 @@
 /** The gateway's circuit breaker and the orders subgraph's cache of closed orders, on their own clock. */
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../api/graphql/circuit-breaker.js';
-import type { OrderState } from '../../contracts/orders.js';
+import type { OrderInput, OrderState } from '../../contracts/orders.js';
 import { ClosedOrderCache } from '../../graph/closed-orders.js';
+import { initialOrderState } from '../../workflows/order-state.js';
 
 describe('CircuitBreaker', () => {
   it('opens after the configured failures in a row, fails fast while open, then lets one trial through', () => {
@@ -47,22 +48,14 @@ describe('CircuitBreaker', () => {
 });
 
 function order(orderId: string, status: OrderState['status']): OrderState {
-  return {
+  const input = {
     orderId,
     customerId: 'c',
     clientId: 'app',
-    status,
     items: [],
     totalCents: 0,
-    steps: [],
-    payment: { status: 'NONE', amountCents: 0 },
-    shipment: { status: 'NONE', trackingId: null },
-    failureReason: null,
-    failureCode: null,
-    cancelRequested: false,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-  };
+  } as unknown as OrderInput;
+  return { ...initialOrderState(input, '2026-01-01T00:00:00.000Z'), status };
 }
 
 describe('ClosedOrderCache', () => {
