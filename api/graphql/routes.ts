@@ -14,6 +14,9 @@ import { Problem } from '../problems/responses.js';
 import { createRouter } from '../router.js';
 import type { GraphGateway } from './gateway.js';
 
+/** `application/json`, optionally with parameters such as `charset=utf-8`. */
+const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
+
 /** A GraphQL-format refusal of the whole request. */
 function graphError(
   c: Context,
@@ -53,7 +56,7 @@ export interface GraphRouterDeps {
   /** Undefined when the graph is off (production without GRAPH_INTERNAL_TOKEN): 503 with the reason. */
   gateway: GraphGateway | undefined;
   auth: AuthConfig;
-  /** Dev mode: the GraphiQL page is served without a key (its requests still need one when keys are set). */
+  /** Dev mode: `GET /graphql` in a browser is the GraphiQL page, served without a key (its requests need one). */
   development: boolean;
 }
 
@@ -71,27 +74,29 @@ export function graphRouter(deps: GraphRouterDeps) {
     }),
   );
   const auth = authenticate(deps.auth);
-  router.on(
-    ['GET', 'POST'],
-    '/graphql',
-    async (c, next) => {
-      const page =
-        c.req.method === 'GET' && !c.req.query('query') && /text\/html/.test(c.req.header('accept') ?? '');
-      if (page && deps.development) return next();
-      return auth(c, next);
-    },
-    async (c) => {
-      if (!gateway) {
-        return graphError(
-          c,
-          503,
-          'GRAPH_DISABLED',
-          'The graph is off: set GRAPH_INTERNAL_TOKEN (required in production)',
-        );
-      }
-      return gateway.handle(c.req.raw, callerOf(c));
-    },
-  );
+  // GET serves only the GraphiQL page, in dev; operations are POSTed as JSON (GraphQL over HTTP).
+  router.get('/graphql', async (c) => {
+    if (deps.development && gateway && /text\/html/.test(c.req.header('accept') ?? '')) {
+      return gateway.handle(c.req.raw, { clientId: 'graphiql', role: 'client' });
+    }
+    return graphError(c, 405, 'METHOD_NOT_ALLOWED', 'POST GraphQL operations as JSON to /graphql', {
+      allow: 'POST',
+    });
+  });
+  router.post('/graphql', auth, async (c) => {
+    if (!JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? '')) {
+      return graphError(c, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the operation as application/json');
+    }
+    if (!gateway) {
+      return graphError(
+        c,
+        503,
+        'GRAPH_DISABLED',
+        'The graph is off: set GRAPH_INTERNAL_TOKEN (required in production)',
+      );
+    }
+    return gateway.handle(c.req.raw, callerOf(c));
+  });
   router.openAPIRegistry.registerPath({
     method: 'post',
     path: '/graphql',

@@ -181,6 +181,26 @@ describe('one graph over every service', () => {
       after: 'not-a-cursor',
     });
     expect(badCursor.json.errors[0].extensions.code).toBe('INVALID_CURSOR');
+    const plain = await call(stack.baseUrl, 'POST', '/graphql', {
+      body: '{ products { sku } }',
+      headers: { 'content-type': 'text/plain' },
+      key: CLIENT_KEY,
+    });
+    expect(plain.status).toBe(415);
+    expect(plain.json.errors[0].extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const get = await call(stack.baseUrl, 'GET', '/graphql?query=%7Bproducts%7Bsku%7D%7D', {
+      key: CLIENT_KEY,
+    });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    // In dev a browser gets the GraphiQL page.
+    const page = await call(stack.baseUrl, 'GET', '/graphql', {
+      headers: { accept: 'text/html' },
+      key: null,
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.text).toMatch(/graphiql/i);
     const huge = await call(stack.baseUrl, 'POST', '/graphql', {
       body: { query: `{ products { sku } } # ${'x'.repeat(70_000)}` },
       key: CLIENT_KEY,
