@@ -74,9 +74,11 @@ export function createApp(deps: ApiDeps) {
   app.use('*', requestContext(deps.logger));
   app.use('*', securityHeaders());
   app.use('*', httpMetrics(registry));
-  app.use('/v1/*', shedLoad(settings.maxInFlight, settings.retryAfterSeconds));
+  // One bound on requests in flight for both front doors.
+  const shed = shedLoad(settings.maxInFlight, settings.retryAfterSeconds);
+  app.use('/v1/*', shed);
   app.use('/v1/*', requireKey(deps.auth, 'client'));
-  app.use('/graphql', shedLoad(settings.maxInFlight, settings.retryAfterSeconds));
+  app.use('/graphql', shed);
 
   registerOrderGauges(registry, () => countAwaitingOperator(deps.db));
   const eventStreams = new StreamSlots(settings.maxEventStreams, settings.retryAfterSeconds);

@@ -33,7 +33,7 @@ export class ClosedOrderCache {
 
   /** Keeps a closed order's final view; anything else is ignored. */
   remember(order: OrderState, stale: boolean): void {
-    if (stale || !isTerminal(order.status) || this.options.maxEntries <= 0) return;
+    if (stale || !isTerminal(order.status) || this.options.maxEntries <= 0 || this.options.ttlMs <= 0) return;
     this.entries.delete(order.orderId);
     this.entries.set(order.orderId, { order, expires: this.now() + this.options.ttlMs });
     while (this.entries.size > this.options.maxEntries) {

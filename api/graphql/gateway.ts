@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { createGatewayRuntime, type GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
@@ -39,22 +40,48 @@ export interface GraphGatewayOptions {
 /** A running gateway. */
 export interface GraphGateway {
   handle(request: Request, caller: Caller): Promise<Response>;
-  /** Each subgraph's circuit, for /readyz details (never a reason to be unready). */
-  circuits(): Record<string, string>;
   close(): Promise<void>;
 }
+
+/** Aliases one operation may have (none of the shipped operations has any): each may be a read of its own. */
+const MAX_ALIASES = 15;
 
 /** Extensions the HTTP executor adds to a failed subgraph call: its request (body, variables) and response. */
 const INTERNAL_EXTENSIONS = new Set(['request', 'response', 'http']);
 
-/** An error as a client may see it: without the subgraph request it came from (variables may hold a token). */
+/** Codes of a subgraph call that failed as a call (refused, garbage, or the subgraph refusing the gateway). */
+const CALL_FAILURE_CODES = new Set([
+  'SUBREQUEST_HTTP_ERROR',
+  'RESPONSE_VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+]);
+
+/** graphql-js quotes the whole rejected variable (a payment token, say): `Variable "$x" got invalid value …`. */
+const REJECTED_VARIABLE = /^(Variable "\$[^"]+") got invalid value [\s\S]*?(?: at "([^"]*)")?; ([^;]*)$/;
+
+/**
+ * An error as a client may see it: a rejected variable without its value, a failed call without the call (its
+ * URL, its body) and as `SUBGRAPH_UNAVAILABLE`, naming the subgraph only.
+ */
 function publicError(error: GraphQLError): GraphQLError {
-  const keys = Object.keys(error.extensions ?? {});
-  if (!keys.some((key) => INTERNAL_EXTENSIONS.has(key))) return error;
-  const extensions = Object.fromEntries(
-    Object.entries(error.extensions).filter(([key]) => !INTERNAL_EXTENSIONS.has(key)),
-  );
-  return new GraphQLError(error.message, {
+  const extensions = { ...(error.extensions ?? {}) } as Record<string, unknown>;
+  let message = error.message;
+  const rejected = REJECTED_VARIABLE.exec(message);
+  if (rejected)
+    message = `${rejected[1]} got an invalid value${rejected[2] ? ` at "${rejected[2]}"` : ''}; ${rejected[3]}`;
+  else if (message.startsWith('Variable "$') && message.includes(' got invalid value ')) {
+    message = `${message.slice(0, message.indexOf(' got invalid value '))} got an invalid value`;
+  }
+  const subgraph = typeof extensions.serviceName === 'string' ? extensions.serviceName : undefined;
+  if (subgraph && CALL_FAILURE_CODES.has(String(extensions.code))) {
+    message = `The ${subgraph} subgraph is unavailable`;
+    extensions.code = 'SUBGRAPH_UNAVAILABLE';
+  }
+  const internal = Object.keys(extensions).filter((key) => INTERNAL_EXTENSIONS.has(key));
+  if (message === error.message && internal.length === 0 && extensions.code === error.extensions?.code)
+    return error;
+  for (const key of internal) delete extensions[key];
+  return new GraphQLError(message, {
     ...(error.nodes ? { nodes: error.nodes } : {}),
     ...(error.path ? { path: error.path } : {}),
     extensions,
@@ -112,7 +139,12 @@ const propagateTrace: GatewayPlugin = {
 export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
   const { settings, development } = options;
   const metrics = graphMetrics(options.registry);
-  const guard = subgraphGuard({ timeoutMs: settings.subgraphTimeoutMs, breaker: settings.breaker, metrics });
+  const guard = subgraphGuard({
+    timeoutMs: settings.subgraphTimeoutMs,
+    // An open period shorter than a call's deadline would let one slow call outlast it.
+    breaker: { ...settings.breaker, openMs: Math.max(settings.breaker.openMs, settings.subgraphTimeoutMs) },
+    metrics,
+  });
   const persisted = new Map([...persistedOperations().values()].map((op) => [op.hash, op.document]));
   const logger = options.logger.child({ component: 'graphql' });
   const runtime = createGatewayRuntime<GatewayRequestContext>({
@@ -157,7 +189,8 @@ export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
         flattenFragments: true,
         ...refuseWith('COST_LIMIT_EXCEEDED', logger),
       }),
-      guard.plugin,
+      maxAliasesPlugin({ n: MAX_ALIASES, ...refuseWith('ALIAS_LIMIT_EXCEEDED', logger) }),
+      guard,
       propagateTrace,
       operationResults(metrics),
     ],
@@ -173,7 +206,6 @@ export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
   });
   return {
     handle: async (request, caller) => runtime.fetch(request, { caller }),
-    circuits: guard.states,
     close: async () => {
       await runtime.dispose();
     },

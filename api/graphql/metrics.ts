@@ -8,7 +8,7 @@ const MAX_OPERATION_NAMES = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** How a subgraph call ended. */
-export type SubgraphOutcome = 'ok' | 'error' | 'timeout' | 'circuit_open';
+export type SubgraphOutcome = 'ok' | 'error' | 'timeout' | 'circuit_open' | 'cancelled';
 /** How an operation ended: `partial` is data with errors (a subgraph did not answer, say). */
 export type OperationOutcome = 'ok' | 'partial' | 'error';
 
@@ -45,7 +45,7 @@ export function graphMetrics(registry: Registry): GraphMetrics {
     existing<Counter<string>>(registry, 'graphql_subgraph_requests_total') ??
     new Counter({
       name: 'graphql_subgraph_requests_total',
-      help: 'Requests from the gateway to each subgraph, by outcome (circuit_open: refused without a call)',
+      help: 'Requests from the gateway to each subgraph, by outcome (circuit_open: refused without a call; cancelled: the client left)',
       labelNames: ['subgraph', 'outcome'],
       registers: [registry],
     });

@@ -46,6 +46,14 @@ function authenticate(auth: AuthConfig): MiddlewareHandler<{ Variables: AuthVari
   };
 }
 
+/** A GraphQL request (GraphQL over HTTP): the document or a persisted operation's hash in `extensions`. */
+const GraphRequest = z.looseObject({
+  query: z.string().max(API_LIMITS.maxBodyBytes).nullable().optional(),
+  operationName: z.string().max(256).nullable().optional(),
+  variables: z.record(z.string(), z.unknown()).nullable().optional(),
+  extensions: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
 /** A GraphQL response as the gateway sends it. */
 const GraphResponse = z.looseObject({
   data: z.unknown().optional(),
@@ -87,6 +95,25 @@ export function graphRouter(deps: GraphRouterDeps) {
     if (!JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? '')) {
       return graphError(c, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the operation as application/json');
     }
+    // The envelope is checked here, as documented: a body that is not a GraphQL request is a 400, not an error
+    // inside a 200.
+    const body = await c.req.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return graphError(c, 400, 'BAD_REQUEST', 'The body is not valid JSON');
+    }
+    const request = GraphRequest.safeParse(parsed);
+    if (!request.success) {
+      const where = request.error.issues[0]?.path.join('.') || 'body';
+      return graphError(
+        c,
+        400,
+        'BAD_REQUEST',
+        `Not a GraphQL request: ${where} ${request.error.issues[0]?.message ?? ''}`.trim(),
+      );
+    }
     if (!gateway) {
       return graphError(
         c,
@@ -95,7 +122,13 @@ export function graphRouter(deps: GraphRouterDeps) {
         'The graph is off: set GRAPH_INTERNAL_TOKEN (required in production)',
       );
     }
-    return gateway.handle(c.req.raw, callerOf(c));
+    const forwarded = new Request(c.req.url, {
+      method: 'POST',
+      headers: c.req.raw.headers,
+      body,
+      signal: c.req.raw.signal,
+    });
+    return gateway.handle(forwarded, callerOf(c));
   });
   router.openAPIRegistry.registerPath({
     method: 'post',
@@ -110,12 +143,7 @@ export function graphRouter(deps: GraphRouterDeps) {
       body: {
         content: {
           'application/json': {
-            schema: z.looseObject({
-              query: z.string().optional(),
-              operationName: z.string().optional(),
-              variables: z.looseObject({}).optional(),
-              extensions: z.looseObject({}).optional(),
-            }),
+            schema: GraphRequest,
           },
         },
       },

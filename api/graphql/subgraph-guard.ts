@@ -40,7 +40,7 @@ function isSubgraphFailure(result: ExecutionResult): boolean {
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
-/** Guards calls to the subgraphs; `states()` reports each circuit (readiness details, tests). */
+/** Guards calls to the subgraphs (the circuits' states are in the metrics). */
 export function subgraphGuard(options: SubgraphGuardOptions) {
   const breakers = new Map<string, CircuitBreaker>();
   const tracer = trace.getTracer(TRACER_NAME);
@@ -60,7 +60,8 @@ export function subgraphGuard(options: SubgraphGuardOptions) {
     request: ExecutionRequest,
   ): Promise<unknown> {
     const breaker = breakerOf(name);
-    if (!breaker.tryAcquire()) {
+    const ticket = breaker.tryAcquire();
+    if (!ticket) {
       options.metrics.subgraphCall(name, 'circuit_open', 0);
       options.metrics.circuit(name as SubgraphName, breaker.state);
       return unavailable(name, 'SUBGRAPH_UNAVAILABLE', `The ${name} subgraph is unavailable (circuit open)`);
@@ -81,6 +82,11 @@ export function subgraphGuard(options: SubgraphGuardOptions) {
       const result = await context.with(trace.setSpan(context.active(), span), () =>
         Promise.race([Promise.resolve(executor({ ...request, signal })), timedOut]),
       );
+      // The client went away (not our deadline): the call says nothing about the subgraph.
+      if (request.signal?.aborted && !deadline.aborted) {
+        outcome = 'cancelled';
+        return result === 'timeout' ? unavailable(name, 'CANCELLED', 'The request was cancelled') : result;
+      }
       // The deadline may abort the call a moment before the race notices: either way it is a timeout.
       if (result === 'timeout' || deadline.aborted) {
         outcome = 'timeout';
@@ -110,9 +116,10 @@ export function subgraphGuard(options: SubgraphGuardOptions) {
       throw err;
     } finally {
       clearTimeout(timer);
-      if (outcome === 'ok') breaker.succeeded();
+      if (outcome === 'ok') breaker.succeeded(ticket);
+      else if (outcome === 'cancelled') breaker.released(ticket);
       else {
-        breaker.failed();
+        breaker.failed(ticket);
         markFailed(span, new Error(`${name}: ${outcome}`));
       }
       span.end();
@@ -127,8 +134,5 @@ export function subgraphGuard(options: SubgraphGuardOptions) {
       setExecutor(((request: ExecutionRequest) => guarded(subgraphName, executor, request)) as any);
     },
   };
-  return {
-    plugin,
-    states: () => Object.fromEntries([...breakers].map(([name, breaker]) => [name, breaker.state])),
-  };
+  return plugin;
 }

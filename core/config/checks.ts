@@ -39,6 +39,7 @@ const CHECKS: readonly Check[] = [
   { sections: ['events'], problems: (e, role) => (role === 'consumer' ? consumerNeedsNats(e) : []) },
   { sections: ['events', 'natsAuth'], problems: natsAuthConflicts },
   { sections: ['process', 'faults'], problems: (e) => (production(e) ? faultRefusals(e) : []) },
+  { sections: ['process', 'graph'], problems: (e) => (production(e) ? shortGraphToken(e) : []) },
 ];
 
 /** The problems of every check whose sections all parsed (the others would read defaults, not the environment). */
@@ -311,4 +312,16 @@ function natsAuthConflicts(e: ParsedEnv): ConfigProblem[] {
     }
   }
   return problems;
+}
+
+/** The graph's internal token guards every client's orders at the subgraphs: a guessable one guards nothing. */
+function shortGraphToken(e: ParsedEnv): ConfigProblem[] {
+  const token = e.GRAPH_INTERNAL_TOKEN;
+  if (token === undefined || token.length >= MIN_PRODUCTION_CURSOR_SECRET_LENGTH) return [];
+  return [
+    {
+      variable: 'GRAPH_INTERNAL_TOKEN',
+      message: `use at least ${MIN_PRODUCTION_CURSOR_SECRET_LENGTH} characters when NODE_ENV=production (e.g. \`openssl rand -hex 32\`)`,
+    },
+  ];
 }

@@ -152,7 +152,7 @@ export interface EventSettings {
 
 /** The federated graph (graph/, api/graphql/): how the gateway reaches and guards its subgraphs. */
 export interface GraphSettings {
-  /** Off in production without an internal token: subgraphs would believe any caller's headers. */
+  /** Off without an internal token in production, or where a subgraph listens beyond loopback. */
   enabled: boolean;
   internalToken: string | undefined;
   subgraphUrls: Partial<Record<SubgraphName, string>>;
@@ -293,7 +293,10 @@ export function buildConfig(e: ParsedEnv): AppConfig {
     },
     tracing: tracingSettings(e),
     graph: {
-      enabled: !production || e.GRAPH_INTERNAL_TOKEN !== undefined,
+      // Without a token subgraphs believe the caller headers: only in dev, and only on loopback.
+      enabled:
+        e.GRAPH_INTERNAL_TOKEN !== undefined ||
+        (!production && isLoopback(e.WORKER_HTTP_HOST) && isLoopback(e.CONSUMER_HTTP_HOST)),
       internalToken: e.GRAPH_INTERNAL_TOKEN,
       subgraphUrls: e.GRAPH_SUBGRAPH_URLS,
       subgraphTimeoutMs: e.GRAPH_SUBGRAPH_TIMEOUT_MS,
@@ -308,6 +311,11 @@ export function buildConfig(e: ParsedEnv): AppConfig {
 }
 
 const clientKey = ({ clientId, key }: ConfiguredKey): ClientKey => ({ clientId, key });
+
+/** Whether a listen host only accepts connections from this machine. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
 
 /** Ports default per service when the process runs one, so the four worker processes fit on one machine. */
 function workerSettings(e: ParsedEnv): WorkerSettings {

@@ -15,7 +15,7 @@ import {
   PlaceOrderHeaders,
 } from '../../api/orders/schemas.js';
 import { ProblemError } from '../../api/problems/problem.js';
-import type { OrderState } from '../../contracts/orders.js';
+import { isTerminal, type OrderState } from '../../contracts/orders.js';
 import type { Database } from '../../db/client.js';
 import { type OrderRecord, type OrderRecordSummary, readOrderRecords } from '../../db/queries/orders.js';
 import type { ClosedOrderCache } from '../closed-orders.js';
@@ -49,7 +49,8 @@ function nodeOf(order: OrderState, stale: boolean): OrderNode {
 
 function nodeOfSummary(summary: OrderRecordSummary): Omit<OrderNode, 'payment' | 'shipment' | 'steps'> {
   const { orderId, ...rest } = summary;
-  return { ...rest, id: orderId, stale: false, failureCode: null, cancelRequested: false };
+  // A listing is as recorded: a live order's node is its last recorded state.
+  return { ...rest, id: orderId, stale: !isTerminal(summary.status), failureCode: null, cancelRequested: false };
 }
 
 function callerOf(context: SubgraphContext): Caller {

@@ -93,5 +93,13 @@ describe('graph configuration', () => {
     expect(loadConfig(production).graph.enabled).toBe(false);
     expect(loadConfig({ ...production, GRAPH_INTERNAL_TOKEN: 't'.repeat(32) }).graph.enabled).toBe(true);
     expect(loadConfig({}).graph.enabled).toBe(true);
+    // Without a token the subgraphs believe the caller headers: off as soon as one listens beyond loopback.
+    expect(loadConfig({ WORKER_HTTP_HOST: '0.0.0.0' }).graph.enabled).toBe(false);
+    expect(loadConfig({ WORKER_HTTP_HOST: '0.0.0.0', GRAPH_INTERNAL_TOKEN: 'dev-token' }).graph.enabled).toBe(
+      true,
+    );
+    expect(() => loadConfig({ ...production, GRAPH_INTERNAL_TOKEN: 'short' })).toThrow(
+      /GRAPH_INTERNAL_TOKEN: use at least 16/,
+    );
   });
 });

@@ -6,44 +6,87 @@ import { ClosedOrderCache } from '../../graph/closed-orders.js';
 import { initialOrderState } from '../../workflows/order-state.js';
 
 describe('CircuitBreaker', () => {
+  /** One call: acquires, then reports the outcome; false when the circuit refused it. */
+  const call = (breaker: CircuitBreaker, outcome: 'ok' | 'fail') => {
+    const ticket = breaker.tryAcquire();
+    if (!ticket) return false;
+    if (outcome === 'ok') breaker.succeeded(ticket);
+    else breaker.failed(ticket);
+    return true;
+  };
+
   it('opens after the configured failures in a row, fails fast while open, then lets one trial through', () => {
     let now = 0;
     const breaker = new CircuitBreaker({ failures: 3, openMs: 1_000 }, () => now);
-    breaker.failed();
-    breaker.failed();
+    call(breaker, 'fail');
+    call(breaker, 'fail');
     // A success in between resets the count: only failures in a row open it.
-    breaker.succeeded();
-    breaker.failed();
-    breaker.failed();
+    call(breaker, 'ok');
+    call(breaker, 'fail');
+    call(breaker, 'fail');
     expect(breaker.state).toBe('closed');
-    expect(breaker.tryAcquire()).toBe(true);
-    breaker.failed();
+    expect(call(breaker, 'fail')).toBe(true);
     expect(breaker.state).toBe('open');
-    expect(breaker.tryAcquire()).toBe(false);
+    expect(breaker.tryAcquire()).toBeUndefined();
     now = 999;
-    expect(breaker.tryAcquire()).toBe(false);
+    expect(breaker.tryAcquire()).toBeUndefined();
     now = 1_000;
     expect(breaker.state).toBe('half-open');
-    expect(breaker.tryAcquire()).toBe(true);
+    const trial = breaker.tryAcquire();
+    expect(trial?.trial).toBe(true);
     // One trial at a time: the others still fail fast.
-    expect(breaker.tryAcquire()).toBe(false);
-    breaker.succeeded();
+    expect(breaker.tryAcquire()).toBeUndefined();
+    breaker.succeeded(trial as NonNullable<typeof trial>);
     expect(breaker.state).toBe('closed');
-    expect(breaker.tryAcquire()).toBe(true);
+    expect(call(breaker, 'ok')).toBe(true);
   });
 
   it('opens again for a whole period when the trial fails', () => {
     let now = 0;
     const breaker = new CircuitBreaker({ failures: 1, openMs: 500 }, () => now);
-    breaker.failed();
+    call(breaker, 'fail');
     now = 600;
-    expect(breaker.tryAcquire()).toBe(true);
-    breaker.failed();
+    expect(call(breaker, 'fail')).toBe(true);
     expect(breaker.state).toBe('open');
     now = 1_099;
-    expect(breaker.tryAcquire()).toBe(false);
+    expect(breaker.tryAcquire()).toBeUndefined();
     now = 1_100;
-    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.tryAcquire()).toBeDefined();
+  });
+
+  it('ignores late answers of calls made before the circuit last changed', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ failures: 2, openMs: 100 }, () => now);
+    const slowA = breaker.tryAcquire();
+    const slowB = breaker.tryAcquire();
+    const slowC = breaker.tryAcquire();
+    if (!slowA || !slowB || !slowC) throw new Error('closed circuit refused a call');
+    breaker.failed(slowA);
+    breaker.failed(slowB);
+    expect(breaker.state).toBe('open');
+    now = 150;
+    const trial = breaker.tryAcquire();
+    expect(trial?.trial).toBe(true);
+    // The third old call fails late: it neither reopens the circuit nor frees a second trial.
+    breaker.failed(slowC);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.tryAcquire()).toBeUndefined();
+    // A late success of an old call does not close it either; the trial's does.
+    breaker.succeeded(slowC);
+    expect(breaker.state).toBe('half-open');
+    breaker.succeeded(trial as NonNullable<typeof trial>);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('frees the trial of a call whose client went away, without deciding anything', () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ failures: 1, openMs: 100 }, () => now);
+    call(breaker, 'fail');
+    now = 100;
+    const trial = breaker.tryAcquire();
+    breaker.released(trial as NonNullable<typeof trial>);
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.tryAcquire()?.trial).toBe(true);
   });
 });
 
