@@ -50,7 +50,13 @@ function nodeOf(order: OrderState, stale: boolean): OrderNode {
 function nodeOfSummary(summary: OrderRecordSummary): Omit<OrderNode, 'payment' | 'shipment' | 'steps'> {
   const { orderId, ...rest } = summary;
   // A listing is as recorded: a live order's node is its last recorded state.
-  return { ...rest, id: orderId, stale: !isTerminal(summary.status), failureCode: null, cancelRequested: false };
+  return {
+    ...rest,
+    id: orderId,
+    stale: !isTerminal(summary.status),
+    failureCode: null,
+    cancelRequested: false,
+  };
 }
 
 function callerOf(context: SubgraphContext): Caller {
