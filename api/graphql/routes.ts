@@ -48,7 +48,7 @@ function authenticate(auth: AuthConfig): MiddlewareHandler<{ Variables: AuthVari
 
 /** A GraphQL request (GraphQL over HTTP): the document or a persisted operation's hash in `extensions`. */
 const GraphRequest = z.looseObject({
-  query: z.string().max(API_LIMITS.maxBodyBytes).nullable().optional(),
+  query: z.string().nullable().optional(),
   operationName: z.string().max(256).nullable().optional(),
   variables: z.record(z.string(), z.unknown()).nullable().optional(),
   extensions: z.record(z.string(), z.unknown()).nullable().optional(),
