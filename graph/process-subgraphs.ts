@@ -47,10 +47,13 @@ export function createProcessSubgraphs(options: ProcessSubgraphsOptions): Proces
       case 'orders': {
         if (!options.dataConverter) throw new Error('the orders subgraph needs the data converter');
         temporal = createLazyTemporalClient(config.temporal, options.dataConverter);
-        const gateway = new OrdersGateway(
-          new TemporalCalls(temporal.client, config.api.temporalTimeoutMs),
-          db,
+        // Temporal's answer must come back within the gateway's deadline, so a slow Temporal is this subgraph's
+        // TEMPORAL_UNAVAILABLE (with the order's id when a start's outcome is unknown), not a gateway timeout.
+        const temporalMs = Math.min(
+          config.api.temporalTimeoutMs,
+          Math.floor(config.graph.subgraphTimeoutMs * 0.75),
         );
+        const gateway = new OrdersGateway(new TemporalCalls(temporal.client, temporalMs), db);
         const closedOrders = new ClosedOrderCache({
           ttlMs: config.graph.closedOrderTtlMs,
           maxEntries: 10_000,
