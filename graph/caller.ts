@@ -4,8 +4,8 @@
  * (`GRAPH_INTERNAL_TOKEN`, required in production), so a client that reaches a subgraph directly cannot pose as
  * another client. Without a token (dev) the subgraphs listen on loopback only.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Caller, Role } from '../api/middleware/auth.js';
+import { timingSafeEqual } from 'node:crypto';
+import { type Caller, digest, type Role } from '../api/middleware/auth.js';
 
 export const INTERNAL_TOKEN_HEADER = 'x-graph-internal-token';
 export const CLIENT_ID_HEADER = 'x-graph-client-id';
@@ -19,8 +19,6 @@ export function callerHeaders(caller: Caller, internalToken: string | undefined)
     ...(internalToken ? { [INTERNAL_TOKEN_HEADER]: internalToken } : {}),
   };
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Whether a request carries the internal token (always true when none is configured). */
 export function hasInternalToken(headers: Headers, internalToken: string | undefined): boolean {

@@ -56,7 +56,10 @@ export interface SystemOptions {
 export interface InProcessSystem {
   apiUrl: string;
   workerHttpUrl: string | undefined;
-  /** Where each subgraph answers (each on a loopback port of its own, so a test can stop one). */
+  /**
+   * Where each subgraph answers: each on a loopback port of its own, so a test can stop one; with a worker HTTP
+   * server the services' subgraphs are on it (and cannot be stopped alone).
+   */
   subgraphUrls: Record<SubgraphName, string>;
   /** Stops one subgraph's server (its port refuses connections), as a crashed or rolled-out service would. */
   stopSubgraph(name: SubgraphName): Promise<void>;
@@ -145,9 +148,11 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
     await consumerNats?.close();
   };
 
-  // The subgraphs, one loopback server each (a worker process serves its own on its HTTP server instead).
+  // The subgraphs, one loopback server each, so a test can stop one. Worker hosts with an HTTP server serve their
+  // services' subgraphs themselves (as a worker process does); the consumer has none, so its is served here.
+  const servedByWorkers = workerHttpUrl !== undefined;
   const graph = createProcessSubgraphs({
-    names: SUBGRAPH_NAMES,
+    names: servedByWorkers ? ['notifications'] : SUBGRAPH_NAMES,
     db: database.db,
     config,
     logger: logger.child({ service: 'graph' }),
@@ -168,10 +173,11 @@ export async function startSystem(options: SystemOptions): Promise<InProcessSyst
   };
   for (const server of graph.servers) await serveSubgraph(server.name);
   const subgraphUrls = Object.fromEntries(
-    SUBGRAPH_NAMES.map((name) => [
-      name,
-      `http://127.0.0.1:${subgraphPorts.get(name) ?? 0}${subgraphPath(name)}`,
-    ]),
+    SUBGRAPH_NAMES.map((name) => {
+      const port = subgraphPorts.get(name);
+      const base = port === undefined && workerHttpUrl ? workerHttpUrl : `http://127.0.0.1:${port ?? 0}`;
+      return [name, `${base}${subgraphPath(name)}`];
+    }),
   ) as Record<SubgraphName, string>;
   const stopSubgraphs = async () => {
     await Promise.all([...subgraphHttp.values()].map((http) => http.close()));

@@ -9,13 +9,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { problemCode } from '../../graph/errors.js';
 import { API_LIMITS } from '../limits.js';
 import { type AuthConfig, type AuthVariables, callerOf, requireKey } from '../middleware/auth.js';
+import { JSON_MEDIA_TYPE } from '../middleware/json-body.js';
 import { ProblemError } from '../problems/problem.js';
 import { Problem } from '../problems/responses.js';
 import { createRouter } from '../router.js';
 import type { GraphGateway } from './gateway.js';
-
-/** `application/json`, optionally with parameters such as `charset=utf-8`. */
-const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
 
 /** A GraphQL-format refusal of the whole request. */
 function graphError(

@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { ProblemError } from '../problems/problem.js';
 
 /** `application/json`, optionally with parameters such as `charset=utf-8`. */
-const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
+export const JSON_MEDIA_TYPE = /^application\/json\s*(;.*)?$/i;
 
 /** 415 unless the request declares a JSON body. */
 export const requireJsonContentType: MiddlewareHandler = async (c, next) => {
