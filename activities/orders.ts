@@ -1,12 +1,13 @@
 /** Activities of the orders service: the order row and its status, written in saga order. */
 import { log } from '@temporalio/activity';
-import { and, eq, lt } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import {
   ANONYMOUS_CLIENT_ID,
   type CreateOrderRecordInput,
   type OrderStatus,
   type OrdersActivities,
   type SetOrderStatusInput,
+  supersedes,
 } from '../contracts/orders.js';
 import { type OrderOutcome, recordSagaEvent } from '../core/saga-events.js';
 import type { Database, Transaction } from '../db/client.js';
@@ -77,8 +78,17 @@ function createFromView(
   const { view } = input;
   if (!view) return Promise.resolve(false);
   const { customerId, items, totalCents, createdAt } = view;
-  const record = { orderId: input.orderId, customerId, items, totalCents, createdAt };
-  return insertOrderRow(tx, input.clientId ? { ...record, clientId: input.clientId } : record, changes);
+  const requestHash = input.firstWrite?.requestHash;
+  const record = {
+    orderId: input.orderId,
+    customerId,
+    items,
+    totalCents,
+    createdAt,
+    ...(input.clientId ? { clientId: input.clientId } : {}),
+    ...(requestHash ? { requestHash } : {}),
+  };
+  return insertOrderRow(tx, record, changes);
 }
 
 /** `reason` of an OrderFailed whose saga passed none. */
@@ -173,20 +183,25 @@ export function createOrdersActivities({ db }: OrdersActivityDeps): OrdersActivi
           // A first write that failed for good leaves no row: a write carrying the whole view creates it instead.
           if (!input.view || !(await createFromView(tx, input, changes)))
             return { applied: false, current: null };
-          await appendStatusEvents(tx, input, null, input.view.totalCents);
+          // The saga's first write records the order: it was PENDING until now. Otherwise no row had existed.
+          await appendStatusEvents(tx, input, input.firstWrite ? 'PENDING' : null, input.view.totalCents);
           return { applied: true, createdAt: new Date(input.view.createdAt), createdRow: true };
         }
+        // A retry delivered after a newer status must not move the order back (the row is locked, so this holds).
+        if (!supersedes(current, input)) return { applied: false, current };
         const [row] = await tx
           .update(orders)
           .set(changes)
-          // A retry delivered after a newer status carries a lower seq and must not move the order back.
-          .where(and(eq(orders.orderId, input.orderId), lt(orders.statusSeq, input.seq)))
+          .where(eq(orders.orderId, input.orderId))
           .returning({ createdAt: orders.createdAt, totalCents: orders.totalCents });
         if (!row) return { applied: false, current };
         await appendStatusEvents(tx, input, current.status, row.totalCents);
         return { applied: true, createdAt: row.createdAt, createdRow: false };
       });
       if (write.applied) {
+        // An order recorded by its first status write starts here (a retry of that write creates nothing).
+        if (write.createdRow && input.firstWrite)
+          recordSagaEvent({ kind: 'orderStarted', orderId: input.orderId });
         // The one write that made the order terminal: a repeated or stale write updates nothing.
         recordStatusEvents(input, write.createdAt);
         log.info(write.createdRow ? 'order record created by its status write' : 'order status set', {

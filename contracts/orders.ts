@@ -4,6 +4,29 @@
 export const ORDERS_QUEUE = 'orders';
 
 /**
+ * Task queue of colocated orders: polled only by a worker process that hosts all four services, which runs the
+ * saga and every service's steps in one process (as local activities, no dispatch through other queues).
+ */
+export const COLOCATED_QUEUE = 'orders-colocated';
+
+/**
+ * Where an order's steps run: `distributed`, each service's steps on its own queue and worker (production);
+ * `colocated`, all in the one process that runs the saga. Fixed per order by the queue it was started on.
+ */
+export const SAGA_PLACEMENTS = ['distributed', 'colocated'] as const;
+export type SagaPlacement = (typeof SAGA_PLACEMENTS)[number];
+
+/** The queue an order of `placement` is started on (what its history records, so replay knows it). */
+export function queueOfPlacement(placement: SagaPlacement): string {
+  return placement === 'colocated' ? COLOCATED_QUEUE : ORDERS_QUEUE;
+}
+
+/** The placement of an order started on `taskQueue`. */
+export function placementOfQueue(taskQueue: string): SagaPlacement {
+  return taskQueue === COLOCATED_QUEUE ? 'colocated' : 'distributed';
+}
+
+/**
  * Every status an order moves through, in saga order; the last three are terminal. `COMPENSATION_FAILED`: a
  * compensation could not succeed (a non-retryable error); the saga waits for an operator to retry or resolve it.
  */
@@ -28,6 +51,25 @@ export const CANCELLABLE_STATUSES: readonly OrderStatus[] = ['PENDING', 'RESERVI
 
 export function isTerminal(status: OrderStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/** How far along an order is: the forward path, undoing it, the end. An order never moves to a lower stage. */
+function stageOf(status: OrderStatus): number {
+  if (isTerminal(status)) return 2;
+  return status === 'COMPENSATING' || status === 'COMPENSATION_FAILED' ? 1 : 0;
+}
+
+/**
+ * Whether a status write replaces the recorded one: a later stage always does, whatever its seq (a workflow task
+ * lost after its local status writes ran leaves a record ahead of the seq its retry counts from); within a stage
+ * only a higher seq does, so a late retry of an older write never moves the order back.
+ */
+export function supersedes(
+  recorded: { status: OrderStatus; statusSeq: number },
+  write: { status: OrderStatus; seq: number },
+): boolean {
+  const [from, to] = [stageOf(recorded.status), stageOf(write.status)];
+  return to > from || (to === from && write.seq > recorded.statusSeq);
 }
 
 /** The saga steps shown in the order view, each owned by one service. */
@@ -173,6 +215,11 @@ export interface SetOrderStatusInput {
   clientId?: string;
   /** The whole order view as of this write; the terminal write's view is what closed orders are read from. */
   view?: OrderState;
+  /**
+   * Set on the saga's first write when it also records the order (sagas of the lean shape have no separate
+   * `createOrderRecord`): the row is created from `view` as if it had been PENDING, with this request hash.
+   */
+  firstWrite?: { requestHash?: string };
 }
 
 /** Activities of the orders service (queue {@link ORDERS_QUEUE}). */

@@ -109,6 +109,21 @@ for (const { driver, skip } of TEST_DRIVERS) {
       expect(row?.updatedAt.getTime()).toBeGreaterThan(row?.createdAt.getTime() ?? Number.POSITIVE_INFINITY);
     });
 
+    it('a later stage wins over a seq a lost workflow task already used, and never gives way to an earlier one', async () => {
+      const orderId = uniqueId('order');
+      await runActivity(activities.createOrderRecord, orderInput(orderId));
+      // A lost task ran the forward writes up to seq 3; its retry saw a cancel and counts again from 1.
+      await runActivity(activities.setOrderStatus, { orderId, status: 'SHIPPING', seq: 3 });
+      await runActivity(activities.setOrderStatus, { orderId, status: 'COMPENSATING', seq: 1 });
+      expect(await readOrder(orderId)).toMatchObject({ status: 'COMPENSATING', statusSeq: 1 });
+      // A forward write, even with a higher seq, cannot undo the move to compensating.
+      await runActivity(activities.setOrderStatus, { orderId, status: 'SHIPPING', seq: 5 });
+      expect((await readOrder(orderId))?.status).toBe('COMPENSATING');
+      await runActivity(activities.setOrderStatus, { orderId, status: 'CANCELLED', seq: 2 });
+      await runActivity(activities.setOrderStatus, { orderId, status: 'COMPENSATION_FAILED', seq: 9 });
+      expect(await readOrder(orderId)).toMatchObject({ status: 'CANCELLED', statusSeq: 2 });
+    });
+
     it('fails retryably when the order row does not exist yet', async () => {
       const orderId = uniqueId('order');
       const error = await expectTransientError(
