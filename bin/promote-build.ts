@@ -1,5 +1,5 @@
 /**
- * `npm run deploy:promote -- --build-id <id> [--service payments,...]`: makes a build the current version of the
+ * `npm run deploy:promote -- --build-id <id> [--service payments,...] [--colocated]`: makes a build the current version of the
  * services' worker deployments. Run it once the new build's workers are up; old pinned runs finish on the old build.
  */
 import { parseArgs } from 'node:util';
@@ -14,11 +14,16 @@ async function main(): Promise<void> {
     options: {
       'build-id': { type: 'string' },
       service: { type: 'string', default: SERVICE_NAMES.join(',') },
+      // Also the deployment of the colocated worker (processes hosting every service take colocated orders).
+      colocated: { type: 'boolean', default: false },
     },
   });
   const config = loadConfig();
   const buildId = values['build-id'] ?? config.versioning.buildId;
-  const services = parseServiceList(values.service ?? 'all');
+  const services = [
+    ...parseServiceList(values.service ?? 'all'),
+    ...(values.colocated ? (['colocated'] as const) : []),
+  ];
   const connection = await connectTemporal(config);
   try {
     // Promotion sends no payloads, so it needs no payload keys: Temporal's default converter is enough.

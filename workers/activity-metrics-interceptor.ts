@@ -30,11 +30,12 @@ function tookEffect(result: unknown): boolean {
 }
 
 /**
- * Measures every activity attempt of one service's worker. Each attempt is observed exactly once, after it ran,
+ * Measures every activity attempt of one service's worker (or of the colocated worker, labelled by each activity's
+ * service). Each attempt is observed exactly once, after it ran,
  * in the process that ran it; activities never replay, so nothing here can count twice for one attempt.
  */
 export function activityMetricsInterceptor(
-  service: ServiceName,
+  serviceOf: ServiceName | ((activity: string) => ServiceName),
   metrics: SagaMetrics,
 ): ActivityInterceptorsFactory {
   const events = sagaEventMetrics(metrics);
@@ -42,6 +43,7 @@ export function activityMetricsInterceptor(
     inbound: {
       async execute(input, next) {
         const activity = ctx.info.activityType;
+        const service = typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
         const compensation = COMPENSATION_ACTIVITIES.has(activity);
         const started = process.hrtime.bigint();
         const observe = (outcome: 'success' | 'failure' | 'cancelled') =>

@@ -7,7 +7,8 @@ import { deploymentName } from './service-worker.js';
 export interface PromoteOptions {
   client: Client;
   config: AppConfig;
-  services: readonly ServiceName[];
+  /** Services, and `colocated` for the deployment of the colocated worker. */
+  services: readonly (ServiceName | 'colocated')[];
   buildId: string;
   /** How long to wait for the build's workers to have polled (a version exists once they have). */
   waitMs?: number;

@@ -1,13 +1,16 @@
-/** Every service worker by name (its queue, whether it hosts the saga, its activities), and `--service` parsing. */
+/**
+ * Every service worker by name (its queue, whether it hosts the saga, its activities), the worker of colocated
+ * orders, and `--service` parsing.
+ */
 import { createInventoryActivities } from '../activities/inventory.js';
 import { createOrdersActivities } from '../activities/orders.js';
 import { createPaymentsActivities } from '../activities/payments.js';
 import { createShippingActivities } from '../activities/shipping.js';
-import { INVENTORY_QUEUE } from '../contracts/inventory.js';
-import { ORDERS_QUEUE } from '../contracts/orders.js';
-import { PAYMENTS_QUEUE } from '../contracts/payments.js';
+import { INVENTORY_QUEUE, type InventoryActivities } from '../contracts/inventory.js';
+import { COLOCATED_QUEUE, ORDERS_QUEUE, type OrdersActivities } from '../contracts/orders.js';
+import { PAYMENTS_QUEUE, type PaymentsActivities } from '../contracts/payments.js';
 import { SERVICE_NAMES, type ServiceName } from '../contracts/services.js';
-import { SHIPPING_QUEUE } from '../contracts/shipping.js';
+import { SHIPPING_QUEUE, type ShippingActivities } from '../contracts/shipping.js';
 import type { ServiceWorkerDefinition } from './service-worker.js';
 
 /** Each service's worker polls its own queue; only the orders worker runs the saga (and its local activities). */
@@ -37,6 +40,46 @@ export const SERVICE_WORKERS: Record<ServiceName, ServiceWorkerDefinition> = {
     createActivities: (deps) => createShippingActivities(deps),
   },
 };
+
+type ActivityName = keyof (OrdersActivities & InventoryActivities & PaymentsActivities & ShippingActivities);
+
+/** The service each activity belongs to (the label of its metrics when the colocated worker runs it). */
+export const ACTIVITY_SERVICES: Record<ActivityName, ServiceName> = {
+  createOrderRecord: 'orders',
+  setOrderStatus: 'orders',
+  reserveStock: 'inventory',
+  releaseStock: 'inventory',
+  commitStock: 'inventory',
+  chargePayment: 'payments',
+  refundPayment: 'payments',
+  createShipment: 'shipping',
+  cancelShipment: 'shipping',
+};
+
+/**
+ * The worker of colocated orders, in a process hosting every service: the saga and all four services' activities
+ * (as local activities) on the colocated queue, which no other worker polls.
+ */
+export const COLOCATED_WORKER: ServiceWorkerDefinition = {
+  service: 'colocated',
+  taskQueue: COLOCATED_QUEUE,
+  hostsWorkflows: true,
+  createActivities(deps) {
+    const all: Record<string, unknown> = {};
+    for (const service of SERVICE_NAMES) {
+      for (const [name, activity] of Object.entries(SERVICE_WORKERS[service].createActivities(deps))) {
+        if (name in all) throw new Error(`activity ${name} is defined by two services`);
+        all[name] = activity;
+      }
+    }
+    return all;
+  },
+};
+
+/** Whether a process running `services` hosts every service (and so also runs the colocated worker). */
+export function hostsEveryService(services: readonly ServiceName[]): boolean {
+  return SERVICE_NAMES.every((service) => services.includes(service));
+}
 
 /** Parses `orders,payments` or `all` into service names; throws on an unknown name. */
 export function parseServiceList(spec: string): ServiceName[] {

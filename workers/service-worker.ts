@@ -27,7 +27,8 @@ export interface ActivityDeps {
 
 /** One service's worker: the queue it polls, the activities it runs and whether it hosts the saga workflows. */
 export interface ServiceWorkerDefinition {
-  service: ServiceName;
+  /** The service, or `colocated` for the worker of colocated orders (every service's steps, one deployment). */
+  service: ServiceName | 'colocated';
   taskQueue: string;
   hostsWorkflows: boolean;
   createActivities(deps: ActivityDeps): object;

@@ -10,7 +10,7 @@ import { currentTracing } from '../core/trace-context.js';
 import type { Database } from '../db/client.js';
 import { activityMetricsInterceptor } from './activity-metrics-interceptor.js';
 import { sagaMetricsIn } from './metrics.js';
-import { SERVICE_WORKERS } from './registry.js';
+import { ACTIVITY_SERVICES, COLOCATED_WORKER, hostsEveryService, SERVICE_WORKERS } from './registry.js';
 import { createServiceWorker } from './service-worker.js';
 
 let runtimeInstalled = false;
@@ -65,8 +65,11 @@ export interface WorkerHost {
   done: Promise<void>;
   /** Stops polling, lets in-flight tasks finish (up to the grace time), then closes the connection. */
   shutdown(): Promise<void>;
-  /** State of each service's worker (`RUNNING` once polling); readiness needs all of them running. */
-  states(): Partial<Record<ServiceName, State>>;
+  /**
+   * State of each service's worker (`RUNNING` once polling), and of the colocated one in a process hosting every
+   * service; readiness needs all of them running.
+   */
+  states(): Record<string, State | undefined>;
 }
 
 /** Which services to run, on what, and where their metrics go. */
@@ -90,16 +93,21 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   installWorkerRuntime(logger, { temporalMetrics: options.temporalMetrics ?? null });
   const metrics = sagaMetricsIn(options.registry ?? new Registry());
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  // A process hosting every service also takes colocated orders: the saga with all the steps in this process.
+  const definitions = [
+    ...services.map((service) => SERVICE_WORKERS[service]),
+    ...(hostsEveryService(services) ? [COLOCATED_WORKER] : []),
+  ];
   const created = await Promise.allSettled(
-    services.map((service) =>
-      createServiceWorker(SERVICE_WORKERS[service], {
+    definitions.map((definition) =>
+      createServiceWorker(definition, {
         connection,
         config,
         deps: { db },
         dataConverter,
         ...(workflowBundlePath ? { workflowBundlePath } : {}),
         tracing: currentTracing(),
-        activityInterceptors: [activityMetricsInterceptor(service, metrics)],
+        activityInterceptors: [activityMetricsInterceptor(metricsLabel(definition.service), metrics)],
       }),
     ),
   );
@@ -112,7 +120,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
     throw failure.reason;
   }
   const runs = workers.map((worker) => worker.run());
-  logger.info({ services, taskQueues: services.map((s) => SERVICE_WORKERS[s].taskQueue) }, 'workers polling');
+  logger.info({ services, taskQueues: definitions.map((d) => d.taskQueue) }, 'workers polling');
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
@@ -132,6 +140,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
       throw err;
     },
   );
-  const states = () => Object.fromEntries(services.map((service, i) => [service, workers[i]?.getState()]));
+  const states = () =>
+    Object.fromEntries(definitions.map((definition, i) => [definition.service, workers[i]?.getState()]));
   return { done, shutdown, states };
+}
+
+/** The `service` label of a worker's activity metrics: its service, or each activity's own for the colocated one. */
+function metricsLabel(service: ServiceName | 'colocated'): ServiceName | ((activity: string) => ServiceName) {
+  if (service !== 'colocated') return service;
+  return (activity) => ACTIVITY_SERVICES[activity as keyof typeof ACTIVITY_SERVICES] ?? 'orders';
 }
