@@ -66,7 +66,9 @@ export interface ApiDeps {
 export function createApp(deps: ApiDeps) {
   const settings: ApiSettings = { ...DEFAULT_API_SETTINGS, ...deps.settings };
   const app = createRouter();
-  const gateway = new OrdersGateway(new TemporalCalls(deps.temporal, settings.temporalTimeoutMs), deps.db);
+  const gateway = new OrdersGateway(new TemporalCalls(deps.temporal, settings.temporalTimeoutMs), deps.db, {
+    placement: settings.placement,
+  });
   const registry = deps.registry ?? createApiRegistry();
 
   // Registered before the routers are mounted, so they run first on every route of them.

@@ -64,7 +64,8 @@ let fail: (err: unknown) => void = (err) => {
 };
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  // One process hosts every service here, so orders run colocated unless SAGA_PLACEMENT says otherwise.
+  const config = loadConfig({ SAGA_PLACEMENT: 'colocated', ...process.env });
   const logger = createLogger('dev', config.logLevel);
   // One process runs every role here: one service.name for all of them (OTEL_SERVICE_NAME overrides it).
   const tracing = startTracing(config.tracing, 'order-saga', config.versioning.buildId);

@@ -53,7 +53,9 @@ export function createProcessSubgraphs(options: ProcessSubgraphsOptions): Proces
           config.api.temporalTimeoutMs,
           Math.floor(config.graph.subgraphTimeoutMs * 0.75),
         );
-        const gateway = new OrdersGateway(new TemporalCalls(temporal.client, temporalMs), db);
+        const gateway = new OrdersGateway(new TemporalCalls(temporal.client, temporalMs), db, {
+          placement: config.api.placement,
+        });
         const closedOrders = new ClosedOrderCache({
           ttlMs: config.graph.closedOrderTtlMs,
           maxEntries: 10_000,

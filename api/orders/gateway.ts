@@ -18,11 +18,12 @@ import {
   isTerminal,
   ORDER_STATUSES,
   ORDER_WORKFLOW_TYPE,
-  ORDERS_QUEUE,
   type OrderInput,
   type OrderState,
   type OrderStatus,
   orderWorkflowId,
+  queueOfPlacement,
+  type SagaPlacement,
 } from '../../contracts/orders.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../../contracts/search-attributes.js';
 import type { Database } from '../../db/client.js';
@@ -30,6 +31,7 @@ import { type OrderRecord, readOrderRecord } from '../../db/queries/orders.js';
 import { cancelOrderUpdate, getOrderQuery } from '../../workflows/definitions.js';
 import type { orderSaga } from '../../workflows/order-saga.js';
 import { initialOrderState } from '../../workflows/order-state.js';
+import { COLOCATED_WORKFLOW_TASK_TIMEOUT } from '../../workflows/policies.js';
 import type { Caller } from '../middleware/auth.js';
 import { notFound, ProblemError } from '../problems/problem.js';
 import { isTemporalUnavailable, type TemporalCalls } from '../temporal/calls.js';
@@ -84,10 +86,12 @@ export interface ReadOrder {
   stale: boolean;
 }
 
-/** Deadlines of the gateway's reads. */
-export interface GatewayTimings {
-  /** How long a live order's query may take before the recorded view is served instead. */
-  liveQueryTimeoutMs: number;
+/** Deadlines of the gateway's reads, and where the orders it places run. */
+export interface GatewayOptions {
+  /** How long a live order's query may take before the recorded view is served instead (default 1 s). */
+  liveQueryTimeoutMs?: number;
+  /** The placement of the orders it starts (default distributed). */
+  placement?: SagaPlacement;
 }
 
 /** Starts, reads and cancels order sagas, every Temporal call bounded by a deadline. */
@@ -95,8 +99,14 @@ export class OrdersGateway {
   constructor(
     private readonly calls: TemporalCalls,
     private readonly db: Database,
-    private readonly timings: GatewayTimings = { liveQueryTimeoutMs: 1_000 },
-  ) {}
+    options: GatewayOptions = {},
+  ) {
+    this.timings = { liveQueryTimeoutMs: options.liveQueryTimeoutMs ?? 1_000 };
+    this.placement = options.placement ?? 'distributed';
+  }
+
+  private readonly timings: { liveQueryTimeoutMs: number };
+  private readonly placement: SagaPlacement;
 
   /** Prices the request from the catalog and starts its saga (once per idempotency key and client). */
   async placeOrder(request: CreateOrderRequest, options: PlaceOrderOptions): Promise<PlacedOrder> {
@@ -129,7 +139,11 @@ export class OrdersGateway {
     try {
       await this.calls.run(() =>
         this.calls.client.workflow.start<typeof orderSaga>(ORDER_WORKFLOW_TYPE, {
-          taskQueue: ORDERS_QUEUE,
+          // The queue fixes the order's placement for its whole run (recorded in its history).
+          taskQueue: queueOfPlacement(this.placement),
+          // A colocated saga runs its steps inside one workflow task: a short timeout makes the worker heartbeat
+          // it often, and only then can a cancel or a query reach a saga whose step is slow.
+          ...(this.placement === 'colocated' ? { workflowTaskTimeout: COLOCATED_WORKFLOW_TASK_TIMEOUT } : {}),
           workflowId: orderWorkflowId(orderId),
           args: [input],
           // A saga with this id already running is another request's order: tell the two apart by their memo.

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseSubgraphUrls } from '../../contracts/graph.js';
+import { SAGA_PLACEMENTS } from '../../contracts/orders.js';
 import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
 import { type ConfiguredKey, parseClientKeys } from '../api-keys.js';
 import { parsePayloadKeys } from '../payload-keys.js';
@@ -23,6 +24,7 @@ export const API_DEFAULTS = {
   maxInFlight: 512,
   maxEventStreams: 1_000,
   cursorSecret: BUILT_IN_CURSOR_SECRET,
+  placement: 'distributed',
 } as const;
 
 /** A setting where an empty value (`VAR=`) means unset, as a shell or compose file often writes it. */
@@ -120,6 +122,11 @@ const apiVars = {
   API_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(API_DEFAULTS.maxInFlight),
   /** Server-Sent Event streams of order events open at once; past it a new one is refused with 503 + Retry-After. */
   API_MAX_EVENT_STREAMS: z.coerce.number().int().min(1).max(100_000).default(API_DEFAULTS.maxEventStreams),
+  /**
+   * Where the orders this process places run (docs/BENCHMARKS.md): `distributed`, each service's steps on its own
+   * workers; `colocated`, all in a worker process hosting every service (`npm start` defaults to it).
+   */
+  SAGA_PLACEMENT: z.enum(SAGA_PLACEMENTS).default(API_DEFAULTS.placement),
   /** Key of the listing cursor's integrity tag; set it to make cursors unforgeable across replicas. */
   API_CURSOR_SECRET: unsetIfEmpty(z.string().min(1).default(API_DEFAULTS.cursorSecret)),
 };

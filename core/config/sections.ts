@@ -1,5 +1,6 @@
 /** The configuration's sections, built from a parsed and checked environment (./schema.ts, ./checks.ts). */
 import type { SubgraphName } from '../../contracts/graph.js';
+import type { SagaPlacement } from '../../contracts/orders.js';
 import type { ServiceName } from '../../contracts/services.js';
 import type { ClientKey, ConfiguredKey } from '../api-keys.js';
 import { defaultBuildId } from '../build-id.js';
@@ -59,6 +60,8 @@ export interface ApiSettings {
   maxEventStreams: number;
   /** Whether `/readyz` shows why a dependency failed; off in production (addresses of internal services). */
   exposeErrorDetails: boolean;
+  /** Where the orders placed here run: the queue they start on (contracts/orders.ts). */
+  placement: SagaPlacement;
 }
 
 /** Span sampling: the OTEL_TRACES_SAMPLER name and the ratio of the `*traceidratio` ones. */
@@ -228,6 +231,7 @@ export function buildConfig(e: ParsedEnv): AppConfig {
       cursorSecret: e.API_CURSOR_SECRET,
       maxInFlight: e.API_MAX_IN_FLIGHT,
       maxEventStreams: e.API_MAX_EVENT_STREAMS,
+      placement: e.SAGA_PLACEMENT,
       exposeErrorDetails: !production,
     },
     auth: {
