@@ -24,6 +24,11 @@ export class CompensationStack {
     this.stack.push(compensation);
   }
 
+  /** Whether the step's compensation is registered (and has not run yet). */
+  has(step: StepName): boolean {
+    return this.stack.some((compensation) => compensation.step === step);
+  }
+
   get size(): number {
     return this.stack.length;
   }

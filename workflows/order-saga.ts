@@ -30,7 +30,7 @@ import type {
   StepName,
   StepStatus,
 } from '../contracts/orders.js';
-import { CANCELLABLE_STATUSES, ORDERS_QUEUE, STEP_VOIDED } from '../contracts/orders.js';
+import { CANCELLABLE_STATUSES, ORDERS_QUEUE, placementOfQueue, STEP_VOIDED } from '../contracts/orders.js';
 import type { PaymentsActivities } from '../contracts/payments.js';
 import { PAYMENTS_QUEUE } from '../contracts/payments.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
@@ -48,8 +48,11 @@ import {
   BOOKKEEPING_OPTIONS,
   COMPENSATION_OPTIONS,
   FORWARD_STEP_OPTIONS,
+  LEAN_SAGA_PATCH,
   LOCAL_BOOKKEEPING_OPTIONS,
   LOCAL_BOOKKEEPING_PATCH,
+  LOCAL_COMPENSATION_OPTIONS,
+  LOCAL_STEP_OPTIONS,
   TRUSTED_OUTCOMES_PATCH,
 } from './policies.js';
 
@@ -61,11 +64,37 @@ const inventory = proxyActivities<InventoryActivities>({
 });
 const payments = proxyActivities<PaymentsActivities>({ ...FORWARD_STEP_OPTIONS, taskQueue: PAYMENTS_QUEUE });
 const shipping = proxyActivities<ShippingActivities>({ ...FORWARD_STEP_OPTIONS, taskQueue: SHIPPING_QUEUE });
-const undo = {
-  inventory: proxyActivities<InventoryActivities>({ ...COMPENSATION_OPTIONS, taskQueue: INVENTORY_QUEUE }),
-  payments: proxyActivities<PaymentsActivities>({ ...COMPENSATION_OPTIONS, taskQueue: PAYMENTS_QUEUE }),
-  shipping: proxyActivities<ShippingActivities>({ ...COMPENSATION_OPTIONS, taskQueue: SHIPPING_QUEUE }),
+/** The service steps of a distributed order: each on its service's queue, run by that service's worker. */
+const distributedSteps = {
+  commit: inventory,
+  inventory,
+  payments,
+  shipping,
+  undo: {
+    inventory: proxyActivities<InventoryActivities>({ ...COMPENSATION_OPTIONS, taskQueue: INVENTORY_QUEUE }),
+    payments: proxyActivities<PaymentsActivities>({ ...COMPENSATION_OPTIONS, taskQueue: PAYMENTS_QUEUE }),
+    shipping: proxyActivities<ShippingActivities>({ ...COMPENSATION_OPTIONS, taskQueue: SHIPPING_QUEUE }),
+  },
 };
+/**
+ * The service steps of a colocated order: local activities of the one worker that hosts every service, except the
+ * commit after the point of no return, an activity on the order's own queue. Scheduling it ends the workflow task
+ * that ran the steps before it, so their markers are in the history before anything can complete the workflow.
+ */
+const colocatedSteps = {
+  commit: proxyActivities<InventoryActivities>(FORWARD_STEP_OPTIONS),
+  inventory: proxyLocalActivities<InventoryActivities>(LOCAL_STEP_OPTIONS),
+  payments: proxyLocalActivities<PaymentsActivities>(LOCAL_STEP_OPTIONS),
+  shipping: proxyLocalActivities<ShippingActivities>(LOCAL_STEP_OPTIONS),
+  undo: {
+    inventory: proxyLocalActivities<InventoryActivities>(LOCAL_COMPENSATION_OPTIONS),
+    payments: proxyLocalActivities<PaymentsActivities>(LOCAL_COMPENSATION_OPTIONS),
+    shipping: proxyLocalActivities<ShippingActivities>(LOCAL_COMPENSATION_OPTIONS),
+  },
+};
+
+/** Statuses of the forward path, between PENDING and the end. */
+const FORWARD_STATUSES: readonly OrderStatus[] = ['RESERVING', 'CHARGING', 'SHIPPING'];
 
 /** Thrown between steps when a cancel was accepted; ends the forward path. */
 class CancelRequested extends Error {}
@@ -91,9 +120,16 @@ const snapshot = (state: OrderState): OrderState => JSON.parse(JSON.stringify(st
 /** Runs one order to a terminal state and returns its final view (business failures end in FAILED, not a throw). */
 export async function orderSaga(input: OrderInput): Promise<OrderState> {
   const state = initialOrderState(input, new Date().toISOString());
+  // Fixed by the queue the order was started on (in its history): a running order never changes placement, and
+  // only a worker hosting every service polls the colocated queue. Colocated orders are all of the newest shape.
+  const colocated = placementOfQueue(workflowInfo().taskQueue) === 'colocated';
+  const { commit, inventory, payments, shipping, undo } = colocated ? colocatedSteps : distributedSteps;
   // The orders service's own writes run as local activities in this worker (fewer server round trips per order);
   // runs started before this change keep their remote bookkeeping on replay.
-  const orders = patched(LOCAL_BOOKKEEPING_PATCH) ? localOrders : remoteOrders;
+  const orders = colocated || patched(LOCAL_BOOKKEEPING_PATCH) ? localOrders : remoteOrders;
+  const lean = colocated || patched(LEAN_SAGA_PATCH);
+  /** Lean shape: until a status write succeeded, each write may be the one that records the order. */
+  let recorded = !lean;
   const compensations = new CompensationStack();
   const { orderId } = input;
   let statusSeq = 0;
@@ -156,7 +192,10 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
   const setStatus = async (status: OrderStatus, waitingOn: string): Promise<void> => {
     state.status = status;
     state.updatedAt = new Date().toISOString();
-    upsertSearchAttributes([{ key: ORDER_STATUS_KEY, value: status }]);
+    // A colocated order passes its forward statuses inside one workflow task: visibility would see only the last.
+    if (!(colocated && FORWARD_STATUSES.includes(status))) {
+      upsertSearchAttributes([{ key: ORDER_STATUS_KEY, value: status }]);
+    }
     setCurrentDetails(`**${status}** — ${waitingOn}`);
     await writeStatus(status, {
       failureReason: state.failureReason,
@@ -168,9 +207,13 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
   /** One status write to the orders records, with the next seq (so a late retry never moves the order back). */
   const writeStatus = async (status: OrderStatus, extra: Partial<SetOrderStatusInput>): Promise<void> => {
     statusSeq += 1;
+    const firstWrite = recorded
+      ? {}
+      : { firstWrite: input.requestHash ? { requestHash: input.requestHash } : {} };
     await orders.setOrderStatus.executeWithOptions({ summary: `orders: order ${orderId} is ${status}` }, [
-      { orderId, status, seq: statusSeq, failureCode: state.failureCode, ...extra },
+      { orderId, status, seq: statusSeq, failureCode: state.failureCode, ...extra, ...firstWrite },
     ]);
+    recorded = true;
   };
 
   /**
@@ -216,121 +259,122 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
     }
   };
 
-  if (workflowInfo().typedSearchAttributes.get(CUSTOMER_ID_KEY) !== input.customerId) {
+  /** The order's row, before any step (shapes before the lean one); a failure for good is returned, not thrown. */
+  const recordOrder = async (): Promise<unknown> => {
+    try {
+      // Non-cancellable: every later status write needs this row, so it must exist even if a cancel lands now.
+      await CancellationScope.nonCancellable(() =>
+        orders.createOrderRecord.executeWithOptions({ summary: `orders: record order ${orderId}` }, [
+          {
+            orderId,
+            customerId: input.customerId,
+            ...(input.clientId ? { clientId: input.clientId } : {}),
+            ...(input.requestHash ? { requestHash: input.requestHash } : {}),
+            items: input.items,
+            totalCents: input.totalCents,
+            createdAt: input.createdAt,
+          },
+        ]),
+      );
+      return undefined;
+    } catch (err) {
+      if (!isStepFailure(err) || !patched(TRUSTED_OUTCOMES_PATCH)) throw err;
+      return err;
+    }
+  };
+
+  const startAttributes = workflowInfo().typedSearchAttributes;
+  if (startAttributes.get(CUSTOMER_ID_KEY) !== input.customerId) {
     upsertSearchAttributes([{ key: CUSTOMER_ID_KEY, value: input.customerId }]);
   }
-  upsertSearchAttributes([{ key: ORDER_STATUS_KEY, value: 'PENDING' }]);
+  if (!lean || startAttributes.get(ORDER_STATUS_KEY) !== 'PENDING') {
+    upsertSearchAttributes([{ key: ORDER_STATUS_KEY, value: 'PENDING' }]);
+  }
   setCurrentDetails(`**PENDING** — recording order ${orderId}`);
   /** A first write that failed for good: the order fails (the terminal write creates the row from its view). */
-  let recordFailure: unknown;
-  try {
-    // Non-cancellable: every later status write needs this row, so it must exist even if a cancel lands now.
-    await CancellationScope.nonCancellable(() =>
-      orders.createOrderRecord.executeWithOptions({ summary: `orders: record order ${orderId}` }, [
-        {
-          orderId,
-          customerId: input.customerId,
-          ...(input.clientId ? { clientId: input.clientId } : {}),
-          ...(input.requestHash ? { requestHash: input.requestHash } : {}),
-          items: input.items,
-          totalCents: input.totalCents,
-          createdAt: input.createdAt,
-        },
-      ]),
-    );
-  } catch (err) {
-    if (!isStepFailure(err) || !patched(TRUSTED_OUTCOMES_PATCH)) throw err;
-    recordFailure = err;
-  }
+  // The lean shape records the order with its first status write (RESERVING, or a closing one) instead.
+  const recordFailure = lean ? undefined : await recordOrder();
+
+  const releaseStock: Compensation = {
+    step: 'reserveStock',
+    run: () =>
+      undo.inventory.releaseStock.executeWithOptions(
+        { summary: `inventory: release stock of order ${orderId} (compensation)` },
+        [{ orderId }],
+      ),
+  };
+  const refundPayment: Compensation = {
+    step: 'chargePayment',
+    run: async () => {
+      const refund = await undo.payments.refundPayment.executeWithOptions(
+        { summary: `payments: refund order ${orderId} (compensation)` },
+        [{ orderId }],
+      );
+      if (refund.status === 'REFUNDED') state.payment.status = 'REFUNDED';
+    },
+  };
+  const cancelShipment: Compensation = {
+    step: 'createShipment',
+    run: async () => {
+      const cancelled = await undo.shipping.cancelShipment.executeWithOptions(
+        { summary: `shipping: cancel shipment of order ${orderId} (compensation)` },
+        [{ orderId }],
+      );
+      if (state.shipment.status === 'CREATED' && cancelled.status === 'CANCELLED') {
+        state.shipment.status = 'CANCELLED';
+      }
+    },
+  };
 
   const units = input.items.reduce((sum, item) => sum + item.quantity, 0);
   try {
     if (recordFailure) throw recordFailure;
     stopIfCancelled();
     await setStatus('RESERVING', `inventory: reserving ${units} units`);
-    await runStep(
-      'reserveStock',
-      {
-        step: 'reserveStock',
-        run: () =>
-          undo.inventory.releaseStock.executeWithOptions(
-            { summary: `inventory: release stock of order ${orderId} (compensation)` },
-            [{ orderId }],
-          ),
-      },
-      async () => {
-        const reservation = await inventory.reserveStock.executeWithOptions(
-          { summary: `inventory: reserve ${units} units of ${input.items.length} SKUs for order ${orderId}` },
-          [{ orderId, items: input.items.map(({ sku, quantity }) => ({ sku, quantity })) }],
-        );
-        if (reservation.status === 'RELEASED' && patched(TRUSTED_OUTCOMES_PATCH)) {
-          throw stepVoided('reserveStock', 'the stock was already released');
-        }
-        return reservation;
-      },
-    );
+    await runStep('reserveStock', releaseStock, async () => {
+      const reservation = await inventory.reserveStock.executeWithOptions(
+        { summary: `inventory: reserve ${units} units of ${input.items.length} SKUs for order ${orderId}` },
+        [{ orderId, items: input.items.map(({ sku, quantity }) => ({ sku, quantity })) }],
+      );
+      if (reservation.status === 'RELEASED' && patched(TRUSTED_OUTCOMES_PATCH)) {
+        throw stepVoided('reserveStock', 'the stock was already released');
+      }
+      return reservation;
+    });
 
     stopIfCancelled();
     await setStatus('CHARGING', `payments: charging ${input.totalCents} cents`);
-    const charge = await runStep(
-      'chargePayment',
-      {
-        step: 'chargePayment',
-        run: async () => {
-          const refund = await undo.payments.refundPayment.executeWithOptions(
-            { summary: `payments: refund order ${orderId} (compensation)` },
-            [{ orderId }],
-          );
-          if (refund.status === 'REFUNDED') state.payment.status = 'REFUNDED';
-        },
-      },
-      async () => {
-        const result = await payments.chargePayment.executeWithOptions(
-          { summary: `payments: charge ${input.totalCents} cents for order ${orderId}` },
-          [{ orderId, amountCents: input.totalCents, paymentToken: input.paymentToken }],
-        );
-        if (result.status === 'VOIDED' && patched(TRUSTED_OUTCOMES_PATCH)) {
-          throw stepVoided('chargePayment', 'the charge was voided');
-        }
-        return result;
-      },
-    );
+    const charge = await runStep('chargePayment', refundPayment, async () => {
+      const result = await payments.chargePayment.executeWithOptions(
+        { summary: `payments: charge ${input.totalCents} cents for order ${orderId}` },
+        [{ orderId, amountCents: input.totalCents, paymentToken: input.paymentToken }],
+      );
+      if (result.status === 'VOIDED' && patched(TRUSTED_OUTCOMES_PATCH)) {
+        throw stepVoided('chargePayment', 'the charge was voided');
+      }
+      return result;
+    });
     if (charge.status === 'CHARGED') state.payment = { status: 'CHARGED', amountCents: charge.amountCents };
 
     stopIfCancelled();
     await setStatus('SHIPPING', `shipping: creating shipment to ${input.shippingAddress.country}`);
-    const shipment = await runStep(
-      'createShipment',
-      {
-        step: 'createShipment',
-        run: async () => {
-          const cancelled = await undo.shipping.cancelShipment.executeWithOptions(
-            { summary: `shipping: cancel shipment of order ${orderId} (compensation)` },
-            [{ orderId }],
-          );
-          if (state.shipment.status === 'CREATED' && cancelled.status === 'CANCELLED') {
-            state.shipment.status = 'CANCELLED';
-          }
-        },
-      },
-      async () => {
-        const result = await shipping.createShipment.executeWithOptions(
-          { summary: `shipping: create shipment for order ${orderId}` },
-          [{ orderId, address: input.shippingAddress }],
-        );
-        if (result.status === 'CANCELLED' && patched(TRUSTED_OUTCOMES_PATCH)) {
-          throw stepVoided('createShipment', 'the shipment was already cancelled');
-        }
-        return result;
-      },
-    );
+    const shipment = await runStep('createShipment', cancelShipment, async () => {
+      const result = await shipping.createShipment.executeWithOptions(
+        { summary: `shipping: create shipment for order ${orderId}` },
+        [{ orderId, address: input.shippingAddress }],
+      );
+      if (result.status === 'CANCELLED' && patched(TRUSTED_OUTCOMES_PATCH)) {
+        throw stepVoided('createShipment', 'the shipment was already cancelled');
+      }
+      return result;
+    });
     if (shipment.status === 'CREATED')
       state.shipment = { status: 'CREATED', trackingId: shipment.trackingId };
 
     // Point of no return: the shipment exists, so finishing is the only consistent outcome, even on cancellation.
     await CancellationScope.nonCancellable(async () => {
       await runStep('commitStock', null, () =>
-        inventory.commitStock.executeWithOptions({ summary: `inventory: commit stock of order ${orderId}` }, [
+        commit.commitStock.executeWithOptions({ summary: `inventory: commit stock of order ${orderId}` }, [
           { orderId },
         ]),
       );
@@ -346,6 +390,14 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
     state.failureReason = reason?.message ?? null;
     state.failureCode = reason?.code ?? null;
     log.warn('order compensating', { orderId, cancelled, failureCode: state.failureCode });
+    if (colocated && cancelled) {
+      // A lost workflow task may have run later steps as local activities before this run saw the cancel (its
+      // retry replays without their markers): undo every step before the point of no return. Each is a no-op
+      // when its step never ran, and its tombstone voids one that lands late.
+      for (const compensation of [releaseStock, refundPayment, cancelShipment]) {
+        if (!compensations.has(compensation.step)) compensations.push(compensation);
+      }
+    }
     // Compensations must finish even if the workflow itself is being cancelled.
     await CancellationScope.nonCancellable(async () => {
       await setClosingStatus('COMPENSATING', `undoing ${compensations.size} step(s) in reverse`);

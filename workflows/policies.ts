@@ -46,3 +46,34 @@ export const LOCAL_BOOKKEEPING_PATCH = 'orders-local-bookkeeping';
  * ends it terminal. Called only where behaviour differs, so histories of ordinary orders carry no marker.
  */
 export const TRUSTED_OUTCOMES_PATCH = 'orders-trusted-outcomes';
+
+/**
+ * The service steps of a colocated order, as local activities in the process that runs the saga: the forward
+ * steps' policy, with retries past a short threshold backing off on durable timers (so a cancel or a query gets a
+ * workflow task between attempts rather than waiting behind them).
+ */
+export const LOCAL_STEP_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: FORWARD_STEP_OPTIONS.startToCloseTimeout,
+  localRetryThreshold: '2 seconds',
+  ...(FORWARD_STEP_OPTIONS.retry ? { retry: FORWARD_STEP_OPTIONS.retry } : {}),
+};
+
+/** Compensations of a colocated order: the compensations' policy as local activities. */
+export const LOCAL_COMPENSATION_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: COMPENSATION_OPTIONS.startToCloseTimeout,
+  localRetryThreshold: '2 seconds',
+  ...(COMPENSATION_OPTIONS.retry ? { retry: COMPENSATION_OPTIONS.retry } : {}),
+};
+
+/**
+ * Workflow task timeout of a colocated order. Its steps run inside one workflow task, which the worker heartbeats
+ * at 80 % of this; only then does a cancel or a query reach a saga whose step is slow, so it is kept short.
+ */
+export const COLOCATED_WORKFLOW_TASK_TIMEOUT = '3 seconds';
+
+/**
+ * Patch id of the lean saga: the first status write records the order (no separate `createOrderRecord`), and the
+ * PENDING search attribute the client set at start is not upserted again. Colocated orders also skip the upserts
+ * of the forward statuses, which pass inside one workflow task (visibility would only ever see the last).
+ */
+export const LEAN_SAGA_PATCH = 'orders-lean-saga';

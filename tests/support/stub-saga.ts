@@ -3,9 +3,17 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { INVENTORY_QUEUE } from '../../contracts/inventory.js';
-import { ORDERS_QUEUE, type OrderInput, type OrderState, orderWorkflowId } from '../../contracts/orders.js';
+import {
+  COLOCATED_QUEUE,
+  ORDERS_QUEUE,
+  type OrderInput,
+  type OrderState,
+  orderWorkflowId,
+  type SagaPlacement,
+} from '../../contracts/orders.js';
 import { PAYMENTS_QUEUE } from '../../contracts/payments.js';
 import { SHIPPING_QUEUE } from '../../contracts/shipping.js';
+import { COLOCATED_WORKFLOW_TASK_TIMEOUT } from '../../workflows/policies.js';
 import { installQuietRuntime } from './quiet-runtime.js';
 import { registerSearchAttributes } from './search-attributes.js';
 import type { StubServices } from './stub-services.js';
@@ -47,6 +55,8 @@ export interface StubSagaRun {
   extraOrdersActivities?: object;
   /** Runs while the saga is in flight (cancel it, query it, ...). */
   drive?: (handle: WorkflowHandle) => Promise<void>;
+  /** Distributed (default): a worker per service queue. Colocated: one worker with every stub, as production's. */
+  placement?: SagaPlacement;
 }
 
 /** Starts the saga, lets `drive` act on it, and returns its final state and handle. */
@@ -59,16 +69,28 @@ export async function runStubSaga(run: StubSagaRun): Promise<{ state: OrderState
       activities,
       ...(withWorkflows ? { workflowBundle: { codePath: run.bundlePath } } : {}),
     });
-  const workers = await Promise.all([
-    make(ORDERS_QUEUE, { ...stubs.orders, ...run.extraOrdersActivities }, true),
-    make(INVENTORY_QUEUE, stubs.inventory),
-    make(PAYMENTS_QUEUE, stubs.payments),
-    make(SHIPPING_QUEUE, stubs.shipping),
-  ]);
+  const colocated = run.placement === 'colocated';
+  const workers = await Promise.all(
+    colocated
+      ? [
+          make(
+            COLOCATED_QUEUE,
+            { ...stubs.orders, ...stubs.inventory, ...stubs.payments, ...stubs.shipping },
+            true,
+          ),
+        ]
+      : [
+          make(ORDERS_QUEUE, { ...stubs.orders, ...run.extraOrdersActivities }, true),
+          make(INVENTORY_QUEUE, stubs.inventory),
+          make(PAYMENTS_QUEUE, stubs.payments),
+          make(SHIPPING_QUEUE, stubs.shipping),
+        ],
+  );
   // Nest runUntil so every worker runs until the saga ends, then all shut down.
   let body = async () => {
     const handle = await env.client.workflow.start('orderSaga', {
-      taskQueue: ORDERS_QUEUE,
+      taskQueue: colocated ? COLOCATED_QUEUE : ORDERS_QUEUE,
+      ...(colocated ? { workflowTaskTimeout: COLOCATED_WORKFLOW_TASK_TIMEOUT } : {}),
       workflowId: orderWorkflowId(input.orderId),
       args: [input],
     });

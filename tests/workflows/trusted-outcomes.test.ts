@@ -7,7 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type OrderState, STEP_VOIDED } from '../../contracts/orders.js';
+import { type OrderInput, type OrderState, STEP_VOIDED } from '../../contracts/orders.js';
 import { ADDRESS_UNDELIVERABLE } from '../../contracts/shipping.js';
 import {
   getOrderQuery,
@@ -27,12 +27,16 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const run = (stubs: StubServices, drive?: (handle: WorkflowHandle) => Promise<void>) =>
+const run = (
+  stubs: StubServices,
+  drive?: (handle: WorkflowHandle) => Promise<void>,
+  input: Partial<OrderInput> = {},
+) =>
   runStubSaga({
     env,
     bundlePath: inject('workflowBundlePath'),
     stubs,
-    input: stubOrderInput({ clientId: 'app-1' }),
+    input: stubOrderInput({ clientId: 'app-1', ...input }),
     ...(drive ? { drive } : {}),
   });
 
@@ -184,16 +188,39 @@ describe('a step whose tombstone won', () => {
 describe('the record of an order', () => {
   it('a first write that fails for good still ends the order FAILED, with its view in the terminal write', async () => {
     const stubs = new StubServices();
-    stubs.failWith('createOrderRecord', () =>
-      ApplicationFailure.nonRetryable('value out of range', 'InvalidData'),
+    // The lean saga records the order with its first status write; the database refuses it for good.
+    stubs.failStatusWrites((write) =>
+      write.status === 'RESERVING'
+        ? ApplicationFailure.nonRetryable('value out of range', 'InvalidData')
+        : null,
     );
-    const { state } = await run(stubs);
+    const { state } = await run(stubs, undefined, { requestHash: 'hash-1' });
     expect(state.status).toBe('FAILED');
     expect(state.failureCode).toBe('InvalidData');
-    expect(stubs.calls.filter((c) => c !== 'createOrderRecord')).toEqual([]);
+    expect(stubs.calls).toEqual([]);
+    // No write recorded the order yet: the next one creates its row, so it carries the request's hash too.
+    expect(stubs.statusWrites[0]).toMatchObject({
+      status: 'COMPENSATING',
+      seq: 2,
+      firstWrite: { requestHash: 'hash-1' },
+    });
     const last = stubs.statusWrites.at(-1);
     expect(last).toMatchObject({ status: 'FAILED', clientId: 'app-1', failureCode: 'InvalidData' });
+    expect(last?.firstWrite).toBeUndefined();
     expect(last?.view).toMatchObject({ status: 'FAILED', items: state.items, totalCents: state.totalCents });
+  });
+
+  it('once a write recorded the order, later writes do not ask to record it again', async () => {
+    const stubs = new StubServices();
+    const { state } = await run(stubs, undefined, { requestHash: 'hash-2' });
+    expect(state.status).toBe('COMPLETED');
+    expect(stubs.calls).not.toContain('createOrderRecord');
+    expect(stubs.statusWrites.map((w) => [w.status, w.firstWrite])).toEqual([
+      ['RESERVING', { requestHash: 'hash-2' }],
+      ['CHARGING', undefined],
+      ['SHIPPING', undefined],
+      ['COMPLETED', undefined],
+    ]);
   });
 
   it('a terminal write whose view is refused for good falls back to the status alone; the order still ends', async () => {
