@@ -11,19 +11,15 @@ export const COLOCATED_QUEUE = 'orders-colocated';
 
 /**
  * Where an order's steps run: `distributed`, each service's steps on its own queue and worker (production);
- * `colocated`, all in the one process that runs the saga. Fixed per order by the queue it was started on.
+ * `colocated`, all in the one process that runs the saga. Fixed per order in its input (recorded in its history,
+ * so replay takes the same path), and routed by the queue it is started on (see `workflows/placement.ts`).
  */
 export const SAGA_PLACEMENTS = ['distributed', 'colocated'] as const;
 export type SagaPlacement = (typeof SAGA_PLACEMENTS)[number];
 
-/** The queue an order of `placement` is started on (what its history records, so replay knows it). */
+/** The queue an order of `placement` is started on: only a worker that has every step polls the colocated one. */
 export function queueOfPlacement(placement: SagaPlacement): string {
   return placement === 'colocated' ? COLOCATED_QUEUE : ORDERS_QUEUE;
-}
-
-/** The placement of an order started on `taskQueue`. */
-export function placementOfQueue(taskQueue: string): SagaPlacement {
-  return taskQueue === COLOCATED_QUEUE ? 'colocated' : 'distributed';
 }
 
 /**
@@ -116,6 +112,8 @@ export interface OrderInput {
   requestHash?: string;
   /** The API client that placed the order (tenancy); absent in runs started before tenancy. */
   clientId?: string;
+  /** Where its steps run; absent means distributed (and in every run started before placements). */
+  placement?: SagaPlacement;
 }
 
 export interface StepRecord {

@@ -30,7 +30,7 @@ import type {
   StepName,
   StepStatus,
 } from '../contracts/orders.js';
-import { CANCELLABLE_STATUSES, ORDERS_QUEUE, placementOfQueue, STEP_VOIDED } from '../contracts/orders.js';
+import { CANCELLABLE_STATUSES, ORDERS_QUEUE, STEP_VOIDED } from '../contracts/orders.js';
 import type { PaymentsActivities } from '../contracts/payments.js';
 import { PAYMENTS_QUEUE } from '../contracts/payments.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
@@ -120,14 +120,16 @@ const snapshot = (state: OrderState): OrderState => JSON.parse(JSON.stringify(st
 /** Runs one order to a terminal state and returns its final view (business failures end in FAILED, not a throw). */
 export async function orderSaga(input: OrderInput): Promise<OrderState> {
   const state = initialOrderState(input, new Date().toISOString());
-  // Fixed by the queue the order was started on (in its history): a running order never changes placement, and
-  // only a worker hosting every service polls the colocated queue. Colocated orders are all of the newest shape.
-  const colocated = placementOfQueue(workflowInfo().taskQueue) === 'colocated';
+  // Fixed in the input (in the history): a running order never changes placement, replay takes the same path, and
+  // only a worker hosting every service polls the queue a colocated order is started on. All are of the newest shape.
+  const colocated = input.placement === 'colocated';
   const { commit, inventory, payments, shipping, undo } = colocated ? colocatedSteps : distributedSteps;
+  // Asked first: a lean run implies local bookkeeping, so it records one patch marker (and one change-version
+  // upsert) rather than two. Runs started before it have no lean marker and ask about local bookkeeping as before.
+  const lean = colocated || patched(LEAN_SAGA_PATCH);
   // The orders service's own writes run as local activities in this worker (fewer server round trips per order);
   // runs started before this change keep their remote bookkeeping on replay.
-  const orders = colocated || patched(LOCAL_BOOKKEEPING_PATCH) ? localOrders : remoteOrders;
-  const lean = colocated || patched(LEAN_SAGA_PATCH);
+  const orders = lean || patched(LOCAL_BOOKKEEPING_PATCH) ? localOrders : remoteOrders;
   /** Lean shape: until a status write succeeded, each write may be the one that records the order. */
   let recorded = !lean;
   const compensations = new CompensationStack();

@@ -73,7 +73,9 @@ export const COLOCATED_WORKFLOW_TASK_TIMEOUT = '3 seconds';
 
 /**
  * Patch id of the lean saga: the first status write records the order (no separate `createOrderRecord`), and the
- * PENDING search attribute the client set at start is not upserted again. Colocated orders also skip the upserts
+ * PENDING search attribute the client set at start is not upserted again; it implies local bookkeeping, so a lean
+ * run carries no local-bookkeeping marker (each patch costs a marker and a change-version upsert). Colocated
+ * orders (always lean, never patched: the shape exists only in this form) also skip the upserts
  * of the forward statuses, which pass inside one workflow task (visibility would only ever see the last).
  */
 export const LEAN_SAGA_PATCH = 'orders-lean-saga';

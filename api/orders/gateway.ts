@@ -22,7 +22,6 @@ import {
   type OrderState,
   type OrderStatus,
   orderWorkflowId,
-  queueOfPlacement,
   type SagaPlacement,
 } from '../../contracts/orders.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../../contracts/search-attributes.js';
@@ -31,7 +30,7 @@ import { type OrderRecord, readOrderRecord } from '../../db/queries/orders.js';
 import { cancelOrderUpdate, getOrderQuery } from '../../workflows/definitions.js';
 import type { orderSaga } from '../../workflows/order-saga.js';
 import { initialOrderState } from '../../workflows/order-state.js';
-import { COLOCATED_WORKFLOW_TASK_TIMEOUT } from '../../workflows/policies.js';
+import { placementStart } from '../../workflows/placement.js';
 import type { Caller } from '../middleware/auth.js';
 import { notFound, ProblemError } from '../problems/problem.js';
 import { isTemporalUnavailable, type TemporalCalls } from '../temporal/calls.js';
@@ -139,13 +138,8 @@ export class OrdersGateway {
     try {
       await this.calls.run(() =>
         this.calls.client.workflow.start<typeof orderSaga>(ORDER_WORKFLOW_TYPE, {
-          // The queue fixes the order's placement for its whole run (recorded in its history).
-          taskQueue: queueOfPlacement(this.placement),
-          // A colocated saga runs its steps inside one workflow task: a short timeout makes the worker heartbeat
-          // it often, and only then can a cancel or a query reach a saga whose step is slow.
-          ...(this.placement === 'colocated' ? { workflowTaskTimeout: COLOCATED_WORKFLOW_TASK_TIMEOUT } : {}),
+          ...placementStart(input, this.placement),
           workflowId: orderWorkflowId(orderId),
-          args: [input],
           // A saga with this id already running is another request's order: tell the two apart by their memo.
           // (A start whose answer was lost and that gRPC retries carries the same request id: the server answers
           // it with the run it started, so success always means this request started the saga.)

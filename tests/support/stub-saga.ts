@@ -13,7 +13,7 @@ import {
 } from '../../contracts/orders.js';
 import { PAYMENTS_QUEUE } from '../../contracts/payments.js';
 import { SHIPPING_QUEUE } from '../../contracts/shipping.js';
-import { COLOCATED_WORKFLOW_TASK_TIMEOUT } from '../../workflows/policies.js';
+import { placementStart } from '../../workflows/placement.js';
 import { installQuietRuntime } from './quiet-runtime.js';
 import { registerSearchAttributes } from './search-attributes.js';
 import type { StubServices } from './stub-services.js';
@@ -89,10 +89,8 @@ export async function runStubSaga(run: StubSagaRun): Promise<{ state: OrderState
   // Nest runUntil so every worker runs until the saga ends, then all shut down.
   let body = async () => {
     const handle = await env.client.workflow.start('orderSaga', {
-      taskQueue: colocated ? COLOCATED_QUEUE : ORDERS_QUEUE,
-      ...(colocated ? { workflowTaskTimeout: COLOCATED_WORKFLOW_TASK_TIMEOUT } : {}),
+      ...placementStart(input, run.placement ?? 'distributed'),
       workflowId: orderWorkflowId(input.orderId),
-      args: [input],
     });
     await run.drive?.(handle);
     return { state: (await handle.result()) as OrderState, handle };
