@@ -10,11 +10,11 @@ import { parseArgs } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import {
-  ORDERS_QUEUE,
   type OrderInput,
   type OrderState,
   type OrderStatus,
   orderWorkflowId,
+  type SagaPlacement,
   type StepName,
 } from '../contracts/orders.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../contracts/search-attributes.js';
@@ -31,16 +31,30 @@ import {
   resolveCompensationsUpdate,
   retryCompensationsUpdate,
 } from '../workflows/definitions.js';
+import { placementStart } from '../workflows/placement.js';
 
 /** Where the committed histories live, one folder per shape of the saga; the replay test reads them all. */
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'tests', 'histories');
 
 /** `--set <name>`: the folder this recording goes to, named for the saga's shape (keep older sets). */
-const { values: cli } = parseArgs({ options: { set: { type: 'string', default: 'trusted-outcomes' } } });
+/** `--placement colocated`: record colocated orders (the in-process stack hosts every service, so it runs them). */
+const { values: cli } = parseArgs({
+  options: {
+    set: { type: 'string', default: 'trusted-outcomes' },
+    placement: { type: 'string', default: 'distributed' },
+  },
+});
 const SET_DIR = path.join(HISTORIES_DIR, cli.set ?? 'trusted-outcomes');
+const PLACEMENT: SagaPlacement = cli.placement === 'colocated' ? 'colocated' : 'distributed';
+if (cli.placement !== PLACEMENT)
+  throw new Error(`--placement is distributed or colocated, not ${cli.placement}`);
 
-/** Every activity is slowed by this much while recording, so a cancel can land inside a chosen step. */
-const STEP_LATENCY_MS = 400;
+/**
+ * Every activity is slowed by this much while recording, so a cancel can land inside a chosen step. A colocated
+ * order's query and cancel reach it only when the worker heartbeats the task running its steps (every 2.4 s), so
+ * its steps must outlast that.
+ */
+const STEP_LATENCY_MS = PLACEMENT === 'colocated' ? 3_000 : 400;
 
 type Saga = WorkflowHandle<(input: OrderInput) => Promise<OrderState>>;
 
@@ -55,7 +69,7 @@ interface Scenario {
 
 /** Waits until `step` is running (its activity in flight), so a cancel lands inside that step. */
 async function waitForStep(saga: Saga, step: StepName): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const { steps } = await saga.query(getOrderQuery);
     if (steps.some((s) => s.name === step && s.status === 'RUNNING')) return;
@@ -79,7 +93,7 @@ function cancelDuring(step: StepName, accepted: boolean) {
 
 /** Waits until the saga holds the order for an operator. */
 async function waitForStatus(saga: Saga, status: OrderStatus): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   while ((await saga.query(getOrderQuery)).status !== status) {
     if (Date.now() > deadline) throw new Error(`${saga.workflowId} never became ${status}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -152,6 +166,8 @@ async function main(): Promise<void> {
     // The committed histories are fixtures with made-up customers: kept in clear so they replay without secrets
     // and diff readably. The replay gate still runs them through the encrypting converter (pass-through).
     encryption: false,
+    // One worker host for every service, as `npm start` runs it: the only layout with a colocated worker.
+    workerEndpoints: PLACEMENT === 'colocated',
   });
   const { client, database } = stack;
   mkdirSync(SET_DIR, { recursive: true });
@@ -160,9 +176,8 @@ async function main(): Promise<void> {
       const input = orderInputFor(scenario);
       await scenario.before?.(database.db, input.orderId);
       const saga: Saga = await client.workflow.start('orderSaga', {
-        taskQueue: ORDERS_QUEUE,
+        ...placementStart(input, PLACEMENT),
         workflowId: orderWorkflowId(input.orderId),
-        args: [input],
         typedSearchAttributes: [
           { key: ORDER_STATUS_KEY, value: 'PENDING' },
           { key: CUSTOMER_ID_KEY, value: input.customerId },

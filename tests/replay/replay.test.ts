@@ -3,15 +3,30 @@
  * the encrypting data converter the workers run with: histories recorded in clear (these, and orders started before
  * encryption was turned on) must still decode, since the codec passes through payloads without its marker.
  */
+
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { COLOCATED_QUEUE, type OrderInput } from '../../contracts/orders.js';
 import { loadConfig } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
 import { isEncrypted } from '../../core/payload-codec.js';
 import { testPayloadEnv } from '../../harness/test-payload-keys.js';
-import { TRUSTED_OUTCOMES_PATCH } from '../../workflows/policies.js';
+import {
+  LEAN_SAGA_PATCH,
+  LOCAL_BOOKKEEPING_PATCH,
+  TRUSTED_OUTCOMES_PATCH,
+} from '../../workflows/policies.js';
 import { TRACING_PATCH } from '../../workflows/tracing-interceptors.js';
-import { historySets, LATER_PATHS, loadHistories, pathsOf, TRACED_SETS } from '../support/histories.js';
+import {
+  COLOCATED_SETS,
+  historySets,
+  LATER_PATHS,
+  LEAN_SETS,
+  loadHistories,
+  pathsOf,
+  TRACED_SETS,
+} from '../support/histories.js';
 import { installQuietRuntime } from '../support/quiet-runtime.js';
 
 const histories = loadHistories();
@@ -54,6 +69,64 @@ describe('replay of committed histories', () => {
       expect(marked(recorded.history, TRACING_PATCH), recorded.workflowId).toBe(true);
     for (const recorded of untraced)
       expect(marked(recorded.history, TRACING_PATCH), recorded.workflowId).toBe(false);
+  });
+
+  it('lean runs took the lean patch in place of the local-bookkeeping one; no older set holds it', () => {
+    const lean = histories.filter((h) => LEAN_SETS.includes(h.set));
+    expect(lean.length).toBeGreaterThan(0);
+    for (const recorded of histories) {
+      const isLean = LEAN_SETS.includes(recorded.set);
+      expect(marked(recorded.history, LEAN_SAGA_PATCH), recorded.workflowId).toBe(isLean);
+      if (isLean) expect(marked(recorded.history, LOCAL_BOOKKEEPING_PATCH), recorded.workflowId).toBe(false);
+    }
+  });
+
+  const colocated = histories.filter((h) => COLOCATED_SETS.includes(h.set));
+  const startedOf = (history: (typeof histories)[number]['history']) =>
+    history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const inputOf = (history: (typeof histories)[number]['history']): OrderInput =>
+    JSON.parse(new TextDecoder().decode(startedOf(history)?.input?.payloads?.[0]?.data ?? new Uint8Array()));
+
+  it('colocated runs did every service step as a local activity; the commit is the one activity they scheduled', () => {
+    expect(colocated.map((h) => h.scenario).sort()).toEqual(pathsOf('colocated').sort());
+    for (const { history, workflowId } of colocated) {
+      expect(startedOf(history)?.taskQueue?.name, workflowId).toBe(COLOCATED_QUEUE);
+      expect(inputOf(history).placement, workflowId).toBe('colocated');
+      const scheduled = (history.events ?? []).flatMap((event) => {
+        const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+        return name ? [name] : [];
+      });
+      expect(
+        scheduled.filter((name) => name !== 'commitStock'),
+        workflowId,
+      ).toEqual([]);
+      // No patch of the distributed shapes: colocated orders exist only in the newest one.
+      expect(marked(history, LEAN_SAGA_PATCH) || marked(history, LOCAL_BOOKKEEPING_PATCH), workflowId).toBe(
+        false,
+      );
+    }
+    const completed = colocated.find((h) => h.scenario === 'completed')?.history;
+    const localSteps = (completed?.events ?? []).filter(
+      (event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    );
+    expect(localSteps.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it('the placement in the input decides the path: a colocated history replayed as distributed diverges', async () => {
+    const recorded = colocated.find((h) => h.scenario === 'completed');
+    if (!recorded) throw new Error('the colocated set has no completed history');
+    const copy = historyFromJSON(JSON.parse(historyToJSON(recorded.history)));
+    const payload = startedOf(copy)?.input?.payloads?.[0];
+    if (!payload) throw new Error('the history has no input');
+    const { placement: _placement, ...distributed } = inputOf(copy);
+    payload.data = new TextEncoder().encode(JSON.stringify(distributed));
+    await expect(
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter },
+        copy,
+        `${recorded.workflowId}-as-distributed`,
+      ),
+    ).rejects.toThrow(/nondetermin/i);
   });
 
   for (const { workflowId, history } of histories) {

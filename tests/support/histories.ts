@@ -23,10 +23,18 @@ export const SAGA_PATHS = [
 export const LATER_PATHS: Record<string, string[]> = {
   'trusted-outcomes': ['compensation-failed-resolved', 'step-voided'],
   traced: ['compensation-failed-resolved', 'step-voided'],
+  lean: ['compensation-failed-resolved', 'step-voided'],
+  colocated: ['compensation-failed-resolved', 'step-voided'],
 };
 
 /** Sets recorded with the tracing interceptors in the bundle (their runs carry TRACING_PATCH). */
-export const TRACED_SETS = ['traced'];
+export const TRACED_SETS = ['traced', 'lean', 'colocated'];
+
+/** Distributed sets recorded with the lean saga (their runs carry LEAN_SAGA_PATCH). */
+export const LEAN_SETS = ['lean'];
+
+/** Sets of colocated orders (placement in the input, started on the colocated queue). */
+export const COLOCATED_SETS = ['colocated'];
 
 /** Every path a set must hold. */
 export function pathsOf(set: string): string[] {
