@@ -94,10 +94,16 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Worker
   const metrics = sagaMetricsIn(options.registry ?? new Registry());
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   // A process hosting every service also takes colocated orders: the saga with all the steps in this process.
+  const { placements } = config.worker;
   const definitions = [
-    ...services.map((service) => SERVICE_WORKERS[service]),
-    ...(hostsEveryService(services) ? [COLOCATED_WORKER] : []),
+    ...(placements.includes('distributed') ? services.map((service) => SERVICE_WORKERS[service]) : []),
+    ...(placements.includes('colocated') && hostsEveryService(services) ? [COLOCATED_WORKER] : []),
   ];
+  if (definitions.length === 0) {
+    throw new Error(
+      `nothing to run: WORKER_PLACEMENTS=colocated needs every service in WORKER_SERVICES (got ${services.join(',')})`,
+    );
+  }
   const created = await Promise.allSettled(
     definitions.map((definition) =>
       createServiceWorker(definition, {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseSubgraphUrls } from '../../contracts/graph.js';
-import { SAGA_PLACEMENTS } from '../../contracts/orders.js';
+import { SAGA_PLACEMENTS, type SagaPlacement } from '../../contracts/orders.js';
 import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
 import { type ConfiguredKey, parseClientKeys } from '../api-keys.js';
 import { parsePayloadKeys } from '../payload-keys.js';
@@ -70,6 +70,19 @@ const parsedWith = <T>(parse: (value: string) => T, whenUnset: () => T) =>
 
 /** `clientId:key` pairs (core/api-keys.ts); unset or empty means none. */
 const clientKeys = parsedWith<ConfiguredKey[]>(parseClientKeys, () => []);
+
+/** `distributed`, `colocated` or both, comma separated. */
+export function parsePlacements(spec: string): SagaPlacement[] {
+  const names = spec
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(SAGA_PLACEMENTS as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`expected ${SAGA_PLACEMENTS.join(' and/or ')}, comma separated; got "${spec}"`);
+  }
+  return SAGA_PLACEMENTS.filter((placement) => names.includes(placement));
+}
 
 /** `orders,payments` or `all` (the default): the services a worker process runs. */
 export function parseServices(spec: string): ServiceName[] {
@@ -206,6 +219,12 @@ const codecVars = {
 const workerVars = {
   /** Services a worker process runs (`--service` overrides it). */
   WORKER_SERVICES: parsedWith(parseServices, () => [...SERVICE_NAMES]),
+  /**
+   * The placements whose orders the worker takes, `distributed,colocated` by default: its services' own queues,
+   * and the colocated queue when it runs every service. `colocated` alone: a process that takes only colocated
+   * orders (its services' queues unpolled).
+   */
+  WORKER_PLACEMENTS: parsedWith(parsePlacements, () => [...SAGA_PLACEMENTS]),
   /** Prebuilt workflow bundle (`npm run build:workflows`); unset bundles at start (`--workflow-bundle` overrides). */
   WORKFLOW_BUNDLE_PATH: optionalText,
   /** Seconds a worker waits for in-flight tasks on shutdown. */

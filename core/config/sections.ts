@@ -98,6 +98,8 @@ export interface WorkerTuning {
 /** What a worker process runs and where it serves its metrics. */
 export interface WorkerSettings {
   services: ServiceName[];
+  /** Whose orders it takes: its services' queues (distributed), the colocated queue (when it runs every service). */
+  placements: SagaPlacement[];
   /** Prebuilt workflow bundle; undefined bundles the workflows at start. */
   workflowBundlePath: string | undefined;
   shutdownGraceSeconds: number;
@@ -329,6 +331,7 @@ function workerSettings(e: ParsedEnv): WorkerSettings {
     e.TEMPORAL_METRICS_PORT ?? (only ? TEMPORAL_METRICS_PORTS[only] : SHARED_TEMPORAL_METRICS_PORT);
   return {
     services,
+    placements: e.WORKER_PLACEMENTS,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     tuning: {
