@@ -191,6 +191,32 @@ describe.each(SAGA_PLACEMENTS)('orderSaga (%s)', (which) => {
     expect(stubs.statuses.at(-1)).toBe('COMPLETED');
   });
 
+  it('a cancel accepted while a step runs fails no workflow task; the step it interrupted is undone', async () => {
+    const stubs = new StubServices();
+    const gate = stubs.hold('chargePayment');
+    const { state, handle } = await runStubSaga({
+      env,
+      bundlePath: inject('workflowBundlePath'),
+      stubs,
+      input: orderInput(),
+      placement,
+      drive: async (saga) => {
+        await gate.reached;
+        expect(await saga.executeUpdate(cancelOrderUpdate)).toEqual({ accepted: true, status: 'CHARGING' });
+        // The step lands after the cancel was taken.
+        gate.release();
+      },
+    });
+    expect(state.status).toBe('CANCELLED');
+    expect(stubs.compensations()).toEqual(undoneOnCancel(['refundPayment', 'releaseStock']));
+    const failedTasks = (await handle.fetchHistory()).events?.filter(
+      (event) => event.workflowTaskFailedEventAttributes,
+    );
+    expect(failedTasks?.map((event) => event.workflowTaskFailedEventAttributes?.failure?.message)).toEqual(
+      [],
+    );
+  });
+
   it('exposes the live order through its query while a step runs', async () => {
     const stubs = new StubServices();
     const gate = stubs.hold('chargePayment');
