@@ -1,9 +1,13 @@
 /**
  * `npm run bench`: on one Temporal dev server and one real Postgres, measures in the same run
- *   floor  — a bare workflow with five no-op activities, started with the client;
- *   saga   — real orders through the HTTP API, end to end (POST until terminal);
- *   direct — the same database steps in one process without Temporal;
- * closed-loop at several concurrencies and open-loop at a fixed rate; then the saga with events off and on
+ *   floor       — a bare workflow with five no-op activities, started with the client;
+ *   plain       — the saga's database steps as nine plain activities on one queue (the SDK samples' shape),
+ *                 started with the client: the baseline the headline ratios are taken against;
+ *   distributed — real orders through the HTTP API, end to end (POST until terminal), one worker per service;
+ *   colocated   — the same through an API placing orders colocated, one worker process running every step;
+ *   direct      — the same database steps in one process without Temporal;
+ * closed-loop at several concurrencies and open-loop at a fixed rate, with the history events of one order per
+ * window; then the distributed saga with events off and on
  * (workers relaying to an embedded NATS server, the notifications consumer running) with the latencies from commit
  * to published and consumed; prints markdown tables, writes JSON.
  */
@@ -30,7 +34,8 @@ import { cpuSeconds, cpuSecondsOfCommand, rssMiB } from '../../harness/proc-stat
 import { ManagedProcess, supervisedSpec } from '../../harness/processes.js';
 import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
 import { writeWorkflowBundle } from '../../workers/workflow-bundle.js';
-import { BENCH_ORDER, directSteps, ownCpuSeconds } from './direct.js';
+import { FLOOR_QUEUE, PLAIN_QUEUE } from './baseline-workflows.js';
+import { BENCH_ADDRESS, BENCH_ORDER, directSteps, ownCpuSeconds } from './direct.js';
 import {
   discardUnpublished,
   eventLatencies,
@@ -38,7 +43,6 @@ import {
   renderLatencyTable,
   waitForDrain,
 } from './events.js';
-import { FLOOR_QUEUE } from './floor-workflow.js';
 import { closedLoop, openLoop } from './load.js';
 import { renderSoak, soak } from './soak.js';
 import { percentile } from './stats.js';
@@ -93,9 +97,9 @@ async function main(): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   const sagaBundle = path.join(runDir, 'workflows.js');
   await writeWorkflowBundle(sagaBundle, { quiet: true });
-  const floorBundle = path.join(runDir, 'floor.js');
-  const floorPath = path.join(PROJECT_ROOT, 'tools', 'bench', 'floor-workflow.ts');
-  await writeWorkflowBundle(floorBundle, { workflowsPath: floorPath, quiet: true });
+  const baselineBundle = path.join(runDir, 'baselines.js');
+  const baselinePath = path.join(PROJECT_ROOT, 'tools', 'bench', 'baseline-workflows.ts');
+  await writeWorkflowBundle(baselineBundle, { workflowsPath: baselinePath, quiet: true });
 
   let devServer: DevServer | undefined;
   let temporalAddress = args['temporal-address'];
@@ -133,6 +137,7 @@ async function main(): Promise<void> {
   }
 
   const apiPort = await freePort();
+  const colocatedApiPort = await freePort();
   const env = {
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -181,18 +186,42 @@ async function main(): Promise<void> {
         ),
     );
   let workers = sagaWorkers();
-  const floorWorker = new ManagedProcess(
+  const baselineWorker = (kind: 'floor' | 'plain') =>
+    new ManagedProcess(
+      supervisedSpec(
+        {
+          name: `${kind}-worker`,
+          ...tsx('tools/bench/baseline-worker.ts', [kind, baselineBundle, temporalAddress]),
+          env: { ...env, TEMPORAL_METRICS_PORT: '0' },
+        },
+        runDir,
+      ),
+    );
+  const floorWorker = baselineWorker('floor');
+  const plainWorker = baselineWorker('plain');
+  // Every service in one process, polling only the colocated queue (the distributed workers keep theirs).
+  const colocatedWorker = new ManagedProcess(
     supervisedSpec(
       {
-        name: 'floor-worker',
-        ...tsx('tools/bench/floor-worker.ts', [floorBundle, temporalAddress]),
-        env: { PAYLOAD_KEYS: env.PAYLOAD_KEYS },
+        name: 'worker-colocated',
+        ...tsx('workers/main.ts', ['--service', 'all', '--workflow-bundle', sagaBundle]),
+        env: { ...env, WORKER_PLACEMENTS: 'colocated', WORKER_HTTP_PORT: '0', TEMPORAL_METRICS_PORT: '0' },
       },
       runDir,
     ),
   );
   const api = new ManagedProcess(
     supervisedSpec({ name: 'api', ...tsx('api/server.ts'), env: { ...env, PORT: String(apiPort) } }, runDir),
+  );
+  const colocatedApi = new ManagedProcess(
+    supervisedSpec(
+      {
+        name: 'api-colocated',
+        ...tsx('api/server.ts'),
+        env: { ...env, SAGA_PLACEMENT: 'colocated', PORT: String(colocatedApiPort) },
+      },
+      runDir,
+    ),
   );
   // The notifications consumer starts with the rest and idles (nothing reaches the stream) until the events-on
   // workers publish; its /readyz says the streams and its durable exist.
@@ -209,34 +238,64 @@ async function main(): Promise<void> {
         ),
       )
     : undefined;
-  for (const proc of [...workers, floorWorker, api, ...(consumer ? [consumer] : [])]) proc.start();
+  const baselines = [floorWorker, plainWorker, colocatedWorker, colocatedApi];
+  for (const proc of [...workers, ...baselines, api, ...(consumer ? [consumer] : [])]) proc.start();
   // What the profile summary needs: which pid is which process, and when each measurement ran (monotonic µs,
   // the clock V8's profiles use), so start-up and warm-up are left out.
   const profileMeta = {
-    processes: Object.fromEntries([...workers, floorWorker, api].map((p) => [p.pid, p.spec.name])),
+    processes: Object.fromEntries([...workers, ...baselines, api].map((p) => [p.pid, p.spec.name])),
+    modes: {
+      'floor-worker': 'floor',
+      'plain-worker': 'plain',
+      'worker-colocated': 'colocated',
+      'api-colocated': 'colocated',
+    } as Record<string, Row['mode']>,
     windows: [] as { mode: Row['mode']; load: string; orders: number; startUs: number; endUs: number }[],
   };
   const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
   const baseUrl = `http://127.0.0.1:${apiPort}`;
+  const colocatedUrl = `http://127.0.0.1:${colocatedApiPort}`;
   await api.waitReady(`${baseUrl}/readyz`, 60_000);
+  await colocatedApi.waitReady(`${colocatedUrl}/readyz`, 60_000);
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({
     connection,
     dataConverter: loadPayloadProtection(loadConfig(env)).dataConverter,
   });
 
+  /** The last workflow each mode ran: its history's length is the window's events per order. */
+  const lastWorkflow = new Map<Row['mode'], string>();
   const floorOnce = async () => {
-    await client.workflow.execute('floorWorkflow', {
-      taskQueue: FLOOR_QUEUE,
-      workflowId: `floor-${randomUUID()}`,
+    const workflowId = `floor-${randomUUID()}`;
+    await client.workflow.execute('floorWorkflow', { taskQueue: FLOOR_QUEUE, workflowId });
+    lastWorkflow.set('floor', workflowId);
+  };
+  const plainOnce = async () => {
+    const orderId = `ord_${randomUUID().replaceAll('-', '')}`;
+    const workflowId = `plain-${orderId}`;
+    await client.workflow.execute('plainSaga', {
+      taskQueue: PLAIN_QUEUE,
+      workflowId,
+      args: [
+        {
+          orderId,
+          customerId: 'bench',
+          items: [{ sku: 'B-1', quantity: 1, unitPriceCents: 1000 }],
+          totalCents: 1000,
+          paymentToken: 'tok_ok',
+          shippingAddress: BENCH_ADDRESS,
+          createdAt: new Date().toISOString(),
+        },
+      ],
     });
+    lastWorkflow.set('plain', workflowId);
   };
   const postLatencies: number[] = [];
   // The orders of the window being measured (the events pair reads their events afterwards).
   const sagaOrders: string[] = [];
-  const sagaOnce = async () => {
+  const orderThrough = (mode: 'distributed' | 'colocated', url: string) => async () => {
     const started = performance.now();
-    const response = await fetch(`${baseUrl}/v1/orders`, {
+    const response = await fetch(`${url}/v1/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(BENCH_ORDER),
@@ -247,12 +306,33 @@ async function main(): Promise<void> {
     sagaOrders.push(orderId);
     const final = (await client.workflow.getHandle(orderWorkflowId(orderId)).result()) as OrderState;
     if (final.status !== 'COMPLETED') throw new Error(`order ended ${final.status}`);
+    lastWorkflow.set(mode, orderWorkflowId(orderId));
   };
+  const sagaOnce = orderThrough('distributed', baseUrl);
+  const colocatedOnce = orderThrough('colocated', colocatedUrl);
   const directOnce = directSteps(database.db);
 
   const rows: Row[] = [];
   const windowOrders = new Map<Row, string[]>();
-  const workerPids = () => [...workers.map((w) => w.pid), floorWorker.pid];
+  const workerPids = () => [
+    ...workers.map((w) => w.pid),
+    floorWorker.pid,
+    plainWorker.pid,
+    colocatedWorker.pid,
+  ];
+  /** The worker processes whose CPU a mode's row counts, and its API's. */
+  const pidsOf = (mode: Row['mode']): number[] => {
+    const of: Record<Row['mode'], (number | undefined)[]> = {
+      floor: [floorWorker.pid],
+      plain: [plainWorker.pid],
+      distributed: workers.map((w) => w.pid),
+      colocated: [colocatedWorker.pid],
+      direct: [],
+    };
+    return of[mode].filter((pid): pid is number => pid !== undefined);
+  };
+  const apiOf = (mode: Row['mode']) =>
+    mode === 'distributed' ? api.pid : mode === 'colocated' ? colocatedApi.pid : undefined;
   const measure = async (
     mode: Row['mode'],
     load: string,
@@ -261,11 +341,12 @@ async function main(): Promise<void> {
   ) => {
     postLatencies.length = 0;
     sagaOrders.length = 0;
-    const pids = mode === 'direct' ? [] : mode === 'floor' ? [floorWorker.pid] : workers.map((w) => w.pid);
+    const pids = pidsOf(mode);
+    lastWorkflow.delete(mode);
     // CPU seconds used so far by the mode's workers (this process for direct), the API, the server and Postgres.
     const cpuNow = () => [
       mode === 'direct' ? ownCpuSeconds() : pids.reduce<number>((sum, pid) => sum + cpuSeconds(pid), 0),
-      mode === 'saga' ? cpuSeconds(api.pid) : 0,
+      apiOf(mode) ? cpuSeconds(apiOf(mode)) : 0,
       // Not ours to measure when the server runs elsewhere (--temporal-address): blank, not 0.
       devServer ? cpuSeconds(devServer.process.pid) : Number.NaN,
       cpuSecondsOfCommand('postgres') - cpuSeconds(adminBackendPid) - cpuSeconds(probeBackendPid),
@@ -313,16 +394,21 @@ async function main(): Promise<void> {
     const [workersCpu = 0, apiCpu = 0, temporalCpu = 0, postgresCpu = 0, consumerCpu, natsCpu] = cpuNow().map(
       (seconds, i) => ((seconds - (cpuBefore[i] ?? 0)) / latencies.length) * 1000,
     );
+    const sample = lastWorkflow.get(mode);
+    const historyEvents = sample
+      ? (await client.workflow.getHandle(sample).fetchHistory()).events?.length
+      : undefined;
     const row: Row = {
       mode,
       load,
+      ...(historyEvents !== undefined ? { historyEvents } : {}),
       ...(events ? { events, consumerCpuPerOrderMs: consumerCpu, natsCpuPerOrderMs: natsCpu } : {}),
       orders: latencies.length,
       ordersPerSecond: latencies.length / seconds,
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
       p99: percentile(latencies, 99),
-      ...(mode === 'saga'
+      ...(apiOf(mode)
         ? { postP50: percentile(postLatencies, 50), postP99: percentile(postLatencies, 99) }
         : {}),
       cpuPerOrderMs: workersCpu,
@@ -342,7 +428,7 @@ async function main(): Promise<void> {
 
   const stopAll = async () => {
     await connection.close();
-    const processes = [api, ...(consumer ? [consumer] : []), ...workers, floorWorker];
+    const processes = [api, ...(consumer ? [consumer] : []), ...workers, ...baselines];
     for (const proc of processes) await proc.stop(10_000);
     for (const proc of processes) proc.close();
     await nats?.stop();
@@ -370,7 +456,7 @@ async function main(): Promise<void> {
       })),
       { load: `open ${rate}/s`, run: () => openLoop(rate, seconds, sagaOnce) },
     ];
-    for (const { load, run } of loads) await measure('saga', load, run, 'off');
+    for (const { load, run } of loads) await measure('distributed', load, run, 'off');
     const offOrders = rows.filter((r) => r.events === 'off').flatMap((r) => windowOrders.get(r) ?? []);
     const written = await outboxCounts(probe, offOrders);
     const discarded = await discardUnpublished(probe);
@@ -393,7 +479,7 @@ async function main(): Promise<void> {
     log(
       `events on: workers relaying and warmed up in ${((performance.now() - switchStarted) / 1000).toFixed(1)} s`,
     );
-    for (const { load, run } of loads) await measure('saga', load, run, 'on');
+    for (const { load, run } of loads) await measure('distributed', load, run, 'on');
     return {
       ordersPerLevel: EVENTS_ORDERS_PER_LEVEL,
       eventsOff: { orders: offOrders.length, outboxRows: written.rows, published: written.published },
@@ -411,7 +497,9 @@ async function main(): Promise<void> {
   try {
     // Warm up every path (JIT, connection pools, workflow cache) before measuring.
     await closedLoop(4, 20, floorOnce);
+    await closedLoop(4, 20, plainOnce);
     await closedLoop(4, 20, sagaOnce);
+    await closedLoop(4, 20, colocatedOnce);
     if (args.soak) {
       const total = Number(args.soak);
       const checkpoints = await soak({
@@ -431,16 +519,21 @@ async function main(): Promise<void> {
     await closedLoop(4, 20, directOnce);
     for (const concurrency of LEVELS) {
       const total = Math.max(ORDERS_PER_LEVEL, concurrency * 2);
-      await measure('floor', `closed c=${concurrency}`, () => closedLoop(concurrency, total, floorOnce));
-      await measure('saga', `closed c=${concurrency}`, () => closedLoop(concurrency, total, sagaOnce));
-      await measure('direct', `closed c=${concurrency}`, () => closedLoop(concurrency, total, directOnce));
+      const closed = `closed c=${concurrency}`;
+      await measure('floor', closed, () => closedLoop(concurrency, total, floorOnce));
+      await measure('plain', closed, () => closedLoop(concurrency, total, plainOnce));
+      await measure('distributed', closed, () => closedLoop(concurrency, total, sagaOnce));
+      await measure('colocated', closed, () => closedLoop(concurrency, total, colocatedOnce));
+      await measure('direct', closed, () => closedLoop(concurrency, total, directOnce));
     }
     // Open loop at half the saga's best closed-loop throughput (or the given rate): the POST p99 target's point.
-    const bestSaga = Math.max(...rows.filter((r) => r.mode === 'saga').map((r) => r.ordersPerSecond));
+    const bestSaga = Math.max(...rows.filter((r) => r.mode === 'distributed').map((r) => r.ordersPerSecond));
     const rate = Number(args['open-rate']) || Math.max(1, Math.round(bestSaga / 2));
     const seconds = quick ? 5 : Number(args['open-seconds']);
     await measure('floor', `open ${rate}/s`, () => openLoop(rate, seconds, floorOnce));
-    await measure('saga', `open ${rate}/s`, () => openLoop(rate, seconds, sagaOnce));
+    await measure('plain', `open ${rate}/s`, () => openLoop(rate, seconds, plainOnce));
+    await measure('distributed', `open ${rate}/s`, () => openLoop(rate, seconds, sagaOnce));
+    await measure('colocated', `open ${rate}/s`, () => openLoop(rate, seconds, colocatedOnce));
     await measure('direct', `open ${rate}/s`, () => openLoop(rate, seconds, directOnce));
 
     const events = EVENTS_PAIR ? await eventsPair(rate) : undefined;

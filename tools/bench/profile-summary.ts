@@ -24,6 +24,8 @@ interface CpuProfile {
 
 interface Meta {
   processes: Record<string, string>;
+  /** The mode of a process by name, for those not of the distributed saga. */
+  modes?: Record<string, string>;
   windows: { mode: string; load: string; orders: number; startUs: number; endUs: number }[];
 }
 
@@ -58,7 +60,8 @@ for (const file of readdirSync(dir)
   const [, , , pid = '', thread = ''] = file.split('.');
   const name = meta.processes[pid];
   if (!name) continue;
-  const mode = name === 'floor-worker' ? 'floor' : 'saga';
+  // Processes of the baselines and the colocated saga say their mode; the rest are the distributed saga's.
+  const mode = meta.modes?.[name] ?? 'distributed';
   const windows = meta.windows.filter((w) => w.mode === mode && (!values.load || w.load === values.load));
   const orders = windows.reduce((sum, w) => sum + w.orders, 0);
   if (orders === 0)

@@ -2,11 +2,13 @@
 
 /** One measurement: a mode at one load, with what it cost. */
 export interface Row {
-  mode: 'floor' | 'saga' | 'direct';
+  mode: 'floor' | 'plain' | 'distributed' | 'colocated' | 'direct';
   load: string;
   /** Set for the events pair only: the saga's workers without NATS_URL ('off') or relaying with a consumer ('on'). */
   events?: 'off' | 'on';
   orders: number;
+  /** Events in the history of the window's last workflow (the modes on Temporal). */
+  historyEvents?: number;
   ordersPerSecond: number;
   p50: number;
   p95: number;
@@ -33,19 +35,25 @@ const f = (n: number | undefined, digits = 0) =>
 
 const post = (r: Row) => (r.postP50 !== undefined ? `${f(r.postP50)} / ${f(r.postP99)}` : '');
 
-/** floor, saga and direct per load, each with its throughput as a multiple of the floor's at the same load. */
+/**
+ * Every mode per load, with its throughput and p50 as multiples of the plain saga's at the same load (the
+ * headline), its throughput as a multiple of the floor's, its CPU per order by process and in all, and the
+ * history events of one of its workflows.
+ */
 export function renderTable(rows: Row[]): string {
-  const floorBy = new Map(rows.filter((r) => r.mode === 'floor').map((r) => [r.load, r]));
+  const by = (mode: Row['mode']) => new Map(rows.filter((r) => r.mode === mode).map((r) => [r.load, r]));
+  const [plainBy, floorBy] = [by('plain'), by('floor')];
   const lines = [
-    '| mode | load | orders | orders/s | × floor | p50 ms | p95 ms | p99 ms | POST p50 / p99 ms | CPU ms/order: workers / API / Temporal / Postgres | peak worker RSS MiB | DB sessions busy / open |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| mode | load | orders | orders/s | × plain | p50 ms | p50 × plain | p95 ms | p99 ms | × floor | POST p50 / p99 ms | CPU ms/order: workers / API / Temporal / Postgres | CPU ms/order, all | history events | peak worker RSS MiB | DB sessions busy / open |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
+  const ratio = (value: number, base: number | undefined) => (base ? value / base : Number.NaN);
   for (const r of rows) {
-    const floor = floorBy.get(r.load);
-    const ratio = floor ? r.ordersPerSecond / floor.ordersPerSecond : Number.NaN;
+    const plain = plainBy.get(r.load);
     const cpu = [r.cpuPerOrderMs, r.apiCpuPerOrderMs, r.temporalCpuPerOrderMs, r.postgresCpuPerOrderMs];
+    const all = cpu.reduce((sum, v) => sum + (Number.isNaN(v) ? 0 : v), 0);
     lines.push(
-      `| ${r.mode} | ${r.load} | ${r.orders} | ${f(r.ordersPerSecond, 1)} | ${f(ratio, 2)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${post(r)} | ${cpu.map((v) => f(v, 1)).join(' / ')} | ${f(r.peakWorkerRssMiB)} | ${r.peakDbActive} / ${r.peakDbOpen} |`,
+      `| ${r.mode} | ${r.load} | ${r.orders} | ${f(r.ordersPerSecond, 1)} | ${f(ratio(r.ordersPerSecond, plain?.ordersPerSecond), 2)} | ${f(r.p50)} | ${f(ratio(r.p50, plain?.p50), 2)} | ${f(r.p95)} | ${f(r.p99)} | ${f(ratio(r.ordersPerSecond, floorBy.get(r.load)?.ordersPerSecond), 2)} | ${post(r)} | ${cpu.map((v) => f(v, 1)).join(' / ')} | ${f(all, 1)} | ${r.historyEvents ?? ''} | ${f(r.peakWorkerRssMiB)} | ${r.peakDbActive} / ${r.peakDbOpen} |`,
     );
   }
   return lines.join('\n');
