@@ -11,6 +11,7 @@
  * - `CHAOS_ORDERS` (60), `CHAOS_SEED` (42), `CHAOS_CONCURRENCY` (8): orders placed, seed of every choice, clients
  * - `CHAOS_KILLS_PER_SERVICE` (2, at least 1): SIGKILLs per worker and of the consumer; `CHAOS_RESTART_DB` (true): restart Postgres
  *   too (`pg_ctlcluster`, so the server must be this machine's)
+ * - `CHAOS_PLACEMENT` (distributed): `colocated` runs one worker process with every service and places orders colocated
  * - `CHAOS_FAULT_RATE` (0.05), `CHAOS_AFTER_FAULT_RATE` (0.03), `CHAOS_LATENCY_MS` (10): injected activity faults
  * - `CHAOS_DRAIN_TIMEOUT_S` (300): how long orders may take to end after the load
  * - `CHAOS_OVERLOAD_SECONDS` (0 = off), `CHAOS_OVERLOAD_RATE` (0 = `CHAOS_OVERLOAD_FACTOR` (4) × the sustained rate)
@@ -19,7 +20,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SERVICE_NAMES } from '../../contracts/services.js';
 import { EVENT_INVARIANTS } from './event-invariants.js';
 import { FAULT_KINDS } from './faults.js';
 import { INVARIANTS, type InvariantResult } from './invariants.js';
@@ -47,7 +47,7 @@ function violationMessage(result: InvariantResult): string {
 describe.skipIf(settings.databaseUrl === undefined)(
   settings.databaseUrl === undefined
     ? 'chaos run (skipped: set TEST_DATABASE_URL or DATABASE_URL to a Postgres server)'
-    : `chaos run (seed ${settings.seed}, ${settings.orders} orders)`,
+    : `chaos run (seed ${settings.seed}, ${settings.orders} orders, placed ${settings.placement})`,
   () => {
     let topology: ChaosTopology | undefined;
     let run: ChaosRun;
@@ -103,7 +103,7 @@ describe.skipIf(settings.databaseUrl === undefined)(
 
     it(`SIGKILLed every worker and the consumer (${settings.killsPerService}× each) and the API once`, () => {
       const asked = Object.fromEntries([
-        ...SERVICE_NAMES.map((service) => [`worker-${service}`, settings.killsPerService]),
+        ...run.workers.map((worker) => [worker, settings.killsPerService]),
         ['consumer-notifications', settings.killsPerService],
         ['api', 1],
       ]);

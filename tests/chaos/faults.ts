@@ -2,7 +2,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
 import type { ManagedProcess } from '../../harness/processes.js';
 import { sleep } from './load.js';
 import type { Rng } from './rng.js';
@@ -23,7 +22,7 @@ export const FAULT_KINDS = {
  * the API, Temporal, NATS or Postgres.
  */
 export type Fault =
-  | { kind: typeof FAULT_KINDS.killWorker; service: ServiceName }
+  | { kind: typeof FAULT_KINDS.killWorker; worker: string }
   | {
       kind:
         | typeof FAULT_KINDS.killConsumer
@@ -34,13 +33,18 @@ export type Fault =
     };
 
 /**
- * Every worker and the notifications consumer killed `killsPerService` times; the API, Temporal and NATS (and
- * Postgres) restarted once; shuffled.
+ * Every worker process (by name) and the notifications consumer killed `killsPerService` times; the API, Temporal
+ * and NATS (and Postgres) restarted once; shuffled.
  */
-export function planFaults(rng: Rng, killsPerService: number, restartDb: boolean): Fault[] {
+export function planFaults(
+  rng: Rng,
+  workers: readonly string[],
+  killsPerService: number,
+  restartDb: boolean,
+): Fault[] {
   const faults: Fault[] = [];
-  for (const service of SERVICE_NAMES) {
-    for (let k = 0; k < killsPerService; k++) faults.push({ kind: FAULT_KINDS.killWorker, service });
+  for (const worker of workers) {
+    for (let k = 0; k < killsPerService; k++) faults.push({ kind: FAULT_KINDS.killWorker, worker });
   }
   for (let k = 0; k < killsPerService; k++) faults.push({ kind: FAULT_KINDS.killConsumer });
   faults.push(
@@ -58,7 +62,7 @@ export function planFaults(rng: Rng, killsPerService: number, restartDb: boolean
 
 /** How a fault reads in the log. */
 export function faultLabel(fault: Fault): string {
-  if (fault.kind === FAULT_KINDS.killWorker) return `kill -9 worker-${fault.service}`;
+  if (fault.kind === FAULT_KINDS.killWorker) return `kill -9 ${fault.worker}`;
   return fault.kind === FAULT_KINDS.killConsumer ? 'kill -9 consumer-notifications' : fault.kind;
 }
 
@@ -73,8 +77,8 @@ async function killAndRestart(topology: ChaosTopology, proc: ManagedProcess, pau
 /** Carries out one fault on the topology (the pauses between stop and start come from `rng`). */
 export async function injectFault(topology: ChaosTopology, fault: Fault, rng: Rng): Promise<void> {
   if (fault.kind === FAULT_KINDS.killWorker) {
-    const proc = topology.workers.get(fault.service);
-    if (!proc) throw new Error(`no worker for ${fault.service}`);
+    const proc = topology.workers.get(fault.worker);
+    if (!proc) throw new Error(`no worker process ${fault.worker}`);
     await killAndRestart(topology, proc, rng.int(200, 1500));
   } else if (fault.kind === FAULT_KINDS.killConsumer) {
     await killAndRestart(topology, topology.consumer, rng.int(200, 1500));
@@ -133,9 +137,9 @@ export async function runFaultSchedule(options: {
 }
 
 /** Transient failures and lost completions the workers injected, counted from their logs. */
-export function countInjectedFaults(logDir: string): number {
-  return SERVICE_NAMES.reduce((sum, service) => {
-    const text = readFileSync(path.join(logDir, `worker-${service}.log`), 'utf8');
+export function countInjectedFaults(logDir: string, workers: readonly string[]): number {
+  return workers.reduce((sum, worker) => {
+    const text = readFileSync(path.join(logDir, `${worker}.log`), 'utf8');
     return sum + (text.match(/injected (transient fault|lost completion)/g)?.length ?? 0);
   }, 0);
 }

@@ -1,7 +1,6 @@
 /** The report of a chaos run: the figures and invariant tables as markdown, and the raw data as JSON. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SERVICE_NAMES } from '../../contracts/services.js';
 import { FAULT_KINDS } from './faults.js';
 import { invariantTable } from './invariants.js';
 import type { ChaosRun } from './run.js';
@@ -37,7 +36,7 @@ export function chaosReport(settings: ChaosSettings, run: ChaosRun): string {
     `| client answers | ${list(load.outcomes) || '-'} |`,
     `| bad inputs sent -> status | ${list(load.badInputResults)} |`,
     `| client retries (503/429, connection) | ${client.retriesUnavailable}, ${client.retriesConnection} |`,
-    `| faults: processes killed (SIGKILL) | ${totalKills} (${SERVICE_NAMES.map((s) => `${s} ${run.kills[`worker-${s}`] ?? 0}`).join(', ')}, notifications consumer ${run.kills['consumer-notifications'] ?? 0}, api ${run.kills.api ?? 0}) |`,
+    `| faults: processes killed (SIGKILL) | ${totalKills} (${run.workers.map((name) => `${name} ${run.kills[name] ?? 0}`).join(', ')}, notifications consumer ${run.kills['consumer-notifications'] ?? 0}, api ${run.kills.api ?? 0}) |`,
     `| unplanned exits restarted by the supervisor | ${Object.entries(run.crashes)
       .map(([name, n]) => `${name} ${n}`)
       .join(', ')} |`,

@@ -45,8 +45,10 @@ export interface ChaosRun {
   statusCounts: Array<{ status: string; n: number }>;
   /** Transient failures and lost completions the workers injected. */
   injected: number;
-  /** SIGKILLs and unplanned exits per process name (`api`, `worker-<service>`). */
+  /** SIGKILLs and unplanned exits per process name (`api`, `worker-<service>` or `worker-colocated`). */
   kills: Record<string, number>;
+  /** The names of the run's worker processes (one per service, or the one colocated worker). */
+  workers: string[];
   crashes: Record<string, number>;
   peakRssMiB: Record<string, number>;
   client: ClientStats;
@@ -62,7 +64,12 @@ export async function runChaos(
   // Draw order matters: the same seed gives the same bad inputs, fault schedule and order plan.
   const rng = new Rng(settings.seed);
   const bad = badInputs(rng);
-  const plannedFaults = planFaults(rng, settings.killsPerService, settings.restartDb);
+  const plannedFaults = planFaults(
+    rng,
+    [...topology.workers.keys()],
+    settings.killsPerService,
+    settings.restartDb,
+  );
   const plan = planOrders(rng, settings.orders, bad);
   const client = new ChaosClient(topology.apiUrl);
 
@@ -145,8 +152,9 @@ export async function runChaos(
     results,
     events: events.settle,
     statusCounts,
-    injected: countInjectedFaults(topology.logDir),
+    injected: countInjectedFaults(topology.logDir, [...topology.workers.keys()]),
     kills: byName((p) => p.kills),
+    workers: [...topology.workers.keys()],
     crashes: byName((p) => p.crashes),
     peakRssMiB: byName((p) => Math.round(p.peakRssMiB)),
     client: client.stats,

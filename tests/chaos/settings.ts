@@ -1,5 +1,6 @@
 /** The knobs of a chaos run, read once from the environment (the suite's header lists them). */
 import path from 'node:path';
+import { SAGA_PLACEMENTS, type SagaPlacement } from '../../contracts/orders.js';
 import { PROJECT_ROOT } from '../../core/config.js';
 import { TEST_POSTGRES_URL } from '../../harness/throwaway-database.js';
 
@@ -18,6 +19,11 @@ export interface ChaosSettings {
   overloadFactor: number;
   /** Orders per second in the overload phase; 0 derives it from the sustained rate × `overloadFactor`. */
   overloadRate: number;
+  /**
+   * Where the orders' steps run: `distributed`, a worker process per service; `colocated`, one worker process
+   * with every service and an API placing orders colocated.
+   */
+  placement: SagaPlacement;
   /** Admin URL of the Postgres server the run creates its own database on. */
   databaseUrl: string | undefined;
   reportDir: string;
@@ -47,6 +53,12 @@ function booleanFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): b
   throw new Error(`${name}=${raw}: expected true or false`);
 }
 
+function placementFrom(raw: string | undefined): SagaPlacement {
+  if (raw === undefined || raw === '') return 'distributed';
+  if ((SAGA_PLACEMENTS as readonly string[]).includes(raw)) return raw as SagaPlacement;
+  throw new Error(`CHAOS_PLACEMENT=${raw}: expected ${SAGA_PLACEMENTS.join(' or ')}`);
+}
+
 /** Reads the CHAOS_* variables (defaults: a short local run), the test Postgres URL and REPORT_DIR. */
 export function loadChaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettings {
   const reportDir = env.REPORT_DIR
@@ -67,6 +79,7 @@ export function loadChaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSe
     overloadSeconds: numberFrom(env, 'CHAOS_OVERLOAD_SECONDS', 0),
     overloadFactor: numberFrom(env, 'CHAOS_OVERLOAD_FACTOR', 4, { min: 0, integer: false }),
     overloadRate: numberFrom(env, 'CHAOS_OVERLOAD_RATE', 0),
+    placement: placementFrom(env.CHAOS_PLACEMENT),
     // TEST_DATABASE_URL, else DATABASE_URL: the server the postgres variants of `npm test` use.
     databaseUrl: TEST_POSTGRES_URL,
     reportDir,

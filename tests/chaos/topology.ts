@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
-import { SERVICE_NAMES, type ServiceName } from '../../contracts/services.js';
+import { SERVICE_NAMES } from '../../contracts/services.js';
 import { loadConfig } from '../../core/config.js';
 import { loadPayloadProtection } from '../../core/data-converter.js';
 import { payloadKeysForRun } from '../../core/payload-keys.js';
@@ -29,7 +29,8 @@ export interface ChaosTopology {
   databaseName: string;
   apiUrl: string;
   api: ManagedProcess;
-  workers: ReadonlyMap<ServiceName, ManagedProcess>;
+  /** The worker processes by name: `worker-<service>` each, or the one `worker-colocated` with every service. */
+  workers: ReadonlyMap<string, ManagedProcess>;
   /** The notifications consumer: it joins by events alone. */
   consumer: ManagedProcess;
   /** The API, the workers, then the consumer. */
@@ -133,20 +134,29 @@ export async function startChaosTopology(options: {
     };
     const api = new ManagedProcess(
       supervisedSpec(
-        { name: 'api', ...tsxCommand('api/server.ts'), env: { ...common, PORT: String(apiPort) } },
+        {
+          name: 'api',
+          ...tsxCommand('api/server.ts'),
+          env: { ...common, PORT: String(apiPort), SAGA_PLACEMENT: settings.placement },
+        },
         logDir,
       ),
     );
-    const workers = new Map<ServiceName, ManagedProcess>(
-      SERVICE_NAMES.map((service) => [
-        service,
+    // Distributed: a process per service. Colocated: one process with every service, as `npm start` runs it.
+    const workerServices: [string, string][] =
+      settings.placement === 'colocated'
+        ? [['worker-colocated', 'all']]
+        : SERVICE_NAMES.map((service) => [`worker-${service}`, service]);
+    const workers = new Map<string, ManagedProcess>(
+      workerServices.map(([name, services]) => [
+        name,
         new ManagedProcess(
           supervisedSpec(
             {
-              name: `worker-${service}`,
+              name,
               ...tsxCommand('workers/main.ts', [
                 '--service',
-                service,
+                services,
                 '--workflow-bundle',
                 workflowBundlePath,
               ]),
