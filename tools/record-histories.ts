@@ -52,9 +52,9 @@ if (cli.placement !== PLACEMENT)
 /**
  * Every activity is slowed by this much while recording, so a cancel can land inside a chosen step. A colocated
  * order's query and cancel reach it only when the worker heartbeats the task running its steps (every 2.4 s), so
- * its steps must outlast that.
+ * a step must outlast two heartbeats: one to see it running, one to take the cancel.
  */
-const STEP_LATENCY_MS = PLACEMENT === 'colocated' ? 3_000 : 400;
+const STEP_LATENCY_MS = PLACEMENT === 'colocated' ? 5_000 : 400;
 
 type Saga = WorkflowHandle<(input: OrderInput) => Promise<OrderState>>;
 

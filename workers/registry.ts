@@ -2,6 +2,7 @@
  * Every service worker by name (its queue, whether it hosts the saga, its activities), the worker of colocated
  * orders, and `--service` parsing.
  */
+import { createColocatedActivities, type ServiceActivities } from '../activities/colocated.js';
 import { createInventoryActivities } from '../activities/inventory.js';
 import { createOrdersActivities } from '../activities/orders.js';
 import { createPaymentsActivities } from '../activities/payments.js';
@@ -58,7 +59,8 @@ export const ACTIVITY_SERVICES: Record<ActivityName, ServiceName> = {
 
 /**
  * The worker of colocated orders, in a process hosting every service: the saga and all four services' activities
- * (as local activities) on the colocated queue, which no other worker polls.
+ * (as local activities) on the colocated queue, which no other worker polls, and `announceAndRun`, a step with the
+ * status write before it in one local activity.
  */
 export const COLOCATED_WORKER: ServiceWorkerDefinition = {
   service: 'colocated',
@@ -72,7 +74,8 @@ export const COLOCATED_WORKER: ServiceWorkerDefinition = {
         all[name] = activity;
       }
     }
-    return all;
+    const colocated = createColocatedActivities(all as unknown as ServiceActivities);
+    return { ...all, ...colocated };
   },
 };
 

@@ -17,6 +17,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { AnnouncedResults, AnnouncedStep, ColocatedActivities } from '../contracts/colocated.js';
 import type { InventoryActivities } from '../contracts/inventory.js';
 import { INVENTORY_QUEUE } from '../contracts/inventory.js';
 import type {
@@ -82,6 +83,7 @@ const distributedSteps = {
  * that ran the steps before it, so their markers are in the history before anything can complete the workflow.
  */
 const colocatedSteps = {
+  announcing: proxyLocalActivities<ColocatedActivities>(LOCAL_STEP_OPTIONS),
   commit: proxyActivities<InventoryActivities>(FORWARD_STEP_OPTIONS),
   inventory: proxyLocalActivities<InventoryActivities>(LOCAL_STEP_OPTIONS),
   payments: proxyLocalActivities<PaymentsActivities>(LOCAL_STEP_OPTIONS),
@@ -124,6 +126,7 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
   // only a worker hosting every service polls the queue a colocated order is started on. All are of the newest shape.
   const colocated = input.placement === 'colocated';
   const { commit, inventory, payments, shipping, undo } = colocated ? colocatedSteps : distributedSteps;
+  const colocatedOps = colocatedSteps.announcing;
   // Asked first: a lean run implies local bookkeeping, so it records one patch marker (and one change-version
   // upsert) rather than two. Runs started before it have no lean marker and ask about local bookkeeping as before.
   const lean = colocated || patched(LEAN_SAGA_PATCH);
@@ -132,6 +135,8 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
   const orders = lean || patched(LOCAL_BOOKKEEPING_PATCH) ? localOrders : remoteOrders;
   /** Lean shape: until a status write succeeded, each write may be the one that records the order. */
   let recorded = !lean;
+  /** Colocated: the forward status write that waits to run with the step it announces. */
+  let announcement: SetOrderStatusInput | undefined;
   const compensations = new CompensationStack();
   const { orderId } = input;
   let statusSeq = 0;
@@ -199,23 +204,48 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
       upsertSearchAttributes([{ key: ORDER_STATUS_KEY, value: status }]);
     }
     setCurrentDetails(`**${status}** — ${waitingOn}`);
-    await writeStatus(status, {
+    const extra = {
       failureReason: state.failureReason,
       ...(input.clientId ? { clientId: input.clientId } : {}),
       view: snapshot(state),
-    });
+    };
+    // Colocated, a forward status travels with the step it announces, in one local activity.
+    if (colocated && FORWARD_STATUSES.includes(status)) announcement = statusWrite(status, extra);
+    else await writeStatus(status, extra);
   };
 
-  /** One status write to the orders records, with the next seq (so a late retry never moves the order back). */
-  const writeStatus = async (status: OrderStatus, extra: Partial<SetOrderStatusInput>): Promise<void> => {
+  /** The next status write to the orders records: the next seq (so a late retry never moves the order back). */
+  const statusWrite = (status: OrderStatus, extra: Partial<SetOrderStatusInput>): SetOrderStatusInput => {
     statusSeq += 1;
     const firstWrite = recorded
       ? {}
       : { firstWrite: input.requestHash ? { requestHash: input.requestHash } : {} };
+    return { orderId, status, seq: statusSeq, failureCode: state.failureCode, ...extra, ...firstWrite };
+  };
+
+  /** One status write on its own. */
+  const writeStatus = async (status: OrderStatus, extra: Partial<SetOrderStatusInput>): Promise<void> => {
     await orders.setOrderStatus.executeWithOptions({ summary: `orders: order ${orderId} is ${status}` }, [
-      { orderId, status, seq: statusSeq, failureCode: state.failureCode, ...extra, ...firstWrite },
+      statusWrite(status, extra),
     ]);
     recorded = true;
+  };
+
+  /** Runs a forward step; colocated, the status write announcing it runs first in the same local activity. */
+  const announced = async <S extends AnnouncedStep>(
+    step: S,
+    summary: string,
+    run: (input: S['input']) => Promise<AnnouncedResults[S['name']]>,
+  ): Promise<AnnouncedResults[S['name']]> => {
+    const status = announcement;
+    if (!status) return run(step.input);
+    announcement = undefined;
+    const result = await colocatedOps.announceAndRun.executeWithOptions(
+      { summary: `orders: order ${orderId} is ${status.status}, then ${summary}` },
+      [{ status, step }],
+    );
+    recorded = true;
+    return result as AnnouncedResults[S['name']];
   };
 
   /**
@@ -334,9 +364,14 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
     stopIfCancelled();
     await setStatus('RESERVING', `inventory: reserving ${units} units`);
     await runStep('reserveStock', releaseStock, async () => {
-      const reservation = await inventory.reserveStock.executeWithOptions(
-        { summary: `inventory: reserve ${units} units of ${input.items.length} SKUs for order ${orderId}` },
-        [{ orderId, items: input.items.map(({ sku, quantity }) => ({ sku, quantity })) }],
+      const summary = `inventory: reserve ${units} units of ${input.items.length} SKUs for order ${orderId}`;
+      const reservation = await announced(
+        {
+          name: 'reserveStock',
+          input: { orderId, items: input.items.map(({ sku, quantity }) => ({ sku, quantity })) },
+        },
+        summary,
+        (stepInput) => inventory.reserveStock.executeWithOptions({ summary }, [stepInput]),
       );
       if (reservation.status === 'RELEASED' && patched(TRUSTED_OUTCOMES_PATCH)) {
         throw stepVoided('reserveStock', 'the stock was already released');
@@ -347,9 +382,14 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
     stopIfCancelled();
     await setStatus('CHARGING', `payments: charging ${input.totalCents} cents`);
     const charge = await runStep('chargePayment', refundPayment, async () => {
-      const result = await payments.chargePayment.executeWithOptions(
-        { summary: `payments: charge ${input.totalCents} cents for order ${orderId}` },
-        [{ orderId, amountCents: input.totalCents, paymentToken: input.paymentToken }],
+      const summary = `payments: charge ${input.totalCents} cents for order ${orderId}`;
+      const result = await announced(
+        {
+          name: 'chargePayment',
+          input: { orderId, amountCents: input.totalCents, paymentToken: input.paymentToken },
+        },
+        summary,
+        (stepInput) => payments.chargePayment.executeWithOptions({ summary }, [stepInput]),
       );
       if (result.status === 'VOIDED' && patched(TRUSTED_OUTCOMES_PATCH)) {
         throw stepVoided('chargePayment', 'the charge was voided');
@@ -361,9 +401,11 @@ export async function orderSaga(input: OrderInput): Promise<OrderState> {
     stopIfCancelled();
     await setStatus('SHIPPING', `shipping: creating shipment to ${input.shippingAddress.country}`);
     const shipment = await runStep('createShipment', cancelShipment, async () => {
-      const result = await shipping.createShipment.executeWithOptions(
-        { summary: `shipping: create shipment for order ${orderId}` },
-        [{ orderId, address: input.shippingAddress }],
+      const summary = `shipping: create shipment for order ${orderId}`;
+      const result = await announced(
+        { name: 'createShipment', input: { orderId, address: input.shippingAddress } },
+        summary,
+        (stepInput) => shipping.createShipment.executeWithOptions({ summary }, [stepInput]),
       );
       if (result.status === 'CANCELLED' && patched(TRUSTED_OUTCOMES_PATCH)) {
         throw stepVoided('createShipment', 'the shipment was already cancelled');

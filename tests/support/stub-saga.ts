@@ -2,6 +2,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { createColocatedActivities } from '../../activities/colocated.js';
 import { INVENTORY_QUEUE } from '../../contracts/inventory.js';
 import {
   COLOCATED_QUEUE,
@@ -75,7 +76,19 @@ export async function runStubSaga(run: StubSagaRun): Promise<{ state: OrderState
       ? [
           make(
             COLOCATED_QUEUE,
-            { ...stubs.orders, ...stubs.inventory, ...stubs.payments, ...stubs.shipping },
+            {
+              ...stubs.orders,
+              ...stubs.inventory,
+              ...stubs.payments,
+              ...stubs.shipping,
+              // The product's own, on the stubs: each call it makes is recorded as the stubs' own.
+              ...createColocatedActivities({
+                ...stubs.orders,
+                ...stubs.inventory,
+                ...stubs.payments,
+                ...stubs.shipping,
+              }),
+            },
             true,
           ),
         ]
