@@ -1,12 +1,14 @@
 /** Activity interceptor of every worker: times each attempt, counts failures and compensations, binds the event sink. */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { ColocatedActivities } from '../contracts/colocated.js';
 import type { InventoryActivities } from '../contracts/inventory.js';
 import type { PaymentsActivities } from '../contracts/payments.js';
 import type { ServiceName } from '../contracts/services.js';
 import type { ShippingActivities } from '../contracts/shipping.js';
 import { observeWithExemplar } from '../core/exemplars.js';
 import { withSagaEventSink } from '../core/saga-events.js';
+import { type StepMeasure, withStepMeasure } from '../core/step-measure.js';
 import { failureType } from '../core/trace-context.js';
 import { type SagaMetrics, sagaEventMetrics } from './metrics.js';
 
@@ -17,6 +19,11 @@ export const COMPENSATION_ACTIVITIES: ReadonlySet<string> = new Set<ActivityName
   'releaseStock',
   'refundPayment',
   'cancelShipment',
+]);
+
+/** Activities that run other activities' steps (each measured as its own; see core/step-measure.ts). */
+export const COMPOSITE_ACTIVITIES: ReadonlySet<string> = new Set<keyof ColocatedActivities>([
+  'announceAndRun',
 ]);
 
 /** Whether Temporal retries an attempt that threw `error` (a non-retryable ApplicationFailure ends the activity). */
@@ -39,40 +46,49 @@ export function activityMetricsInterceptor(
   metrics: SagaMetrics,
 ): ActivityInterceptorsFactory {
   const events = sagaEventMetrics(metrics);
-  return (ctx) => ({
-    inbound: {
-      async execute(input, next) {
-        const activity = ctx.info.activityType;
-        const service = typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
-        const compensation = COMPENSATION_ACTIVITIES.has(activity);
-        const started = process.hrtime.bigint();
-        const observe = (outcome: 'success' | 'failure' | 'cancelled') =>
-          observeWithExemplar(
-            metrics.activityDuration,
-            { service, activity, outcome },
-            Number(process.hrtime.bigint() - started) / 1e9,
-          );
-        try {
-          const result = await withSagaEventSink(events, () => next(input));
-          observe('success');
-          if (compensation && tookEffect(result)) metrics.compensations.inc({ service, activity });
-          return result;
-        } catch (error) {
-          if (error instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
-            observe('cancelled');
-            throw error;
-          }
-          observe('failure');
-          metrics.activityFailures.inc({
-            service,
-            activity,
-            retryable: String(isRetryable(error)),
-            type: failureType(error),
-          });
-          if (compensation) metrics.compensationFailures.inc({ service, activity });
+  return (ctx) => {
+    /** Times one attempt (or one inner step) of `activity` and counts its outcome, under the activity's service. */
+    const measure: StepMeasure = async (activity, run) => {
+      const service = typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
+      const compensation = COMPENSATION_ACTIVITIES.has(activity);
+      const started = process.hrtime.bigint();
+      const observe = (outcome: 'success' | 'failure' | 'cancelled') =>
+        observeWithExemplar(
+          metrics.activityDuration,
+          { service, activity, outcome },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      try {
+        const result = await run();
+        observe('success');
+        if (compensation && tookEffect(result)) metrics.compensations.inc({ service, activity });
+        return result;
+      } catch (error) {
+        if (error instanceof CancelledFailure || ctx.cancellationSignal.aborted) {
+          observe('cancelled');
           throw error;
         }
+        observe('failure');
+        metrics.activityFailures.inc({
+          service,
+          activity,
+          retryable: String(isRetryable(error)),
+          type: failureType(error),
+        });
+        if (compensation) metrics.compensationFailures.inc({ service, activity });
+        throw error;
+      }
+    };
+    return {
+      inbound: {
+        async execute(input, next) {
+          const activity = ctx.info.activityType;
+          const run = () => withSagaEventSink(events, () => next(input));
+          // An activity made of other services' steps is measured step by step, not as itself.
+          if (COMPOSITE_ACTIVITIES.has(activity)) return withStepMeasure(measure, run);
+          return measure(activity, run);
+        },
       },
-    },
-  });
+    };
+  };
 }

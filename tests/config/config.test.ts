@@ -109,6 +109,7 @@ describe('what production requires depends on the role of the process', () => {
       maxInFlight: 512,
       maxEventStreams: 1000,
       exposeErrorDetails: false,
+      placement: 'distributed',
     });
   });
 
@@ -140,6 +141,7 @@ describe('sections', () => {
       API_MAX_IN_FLIGHT: '64',
       API_MAX_EVENT_STREAMS: '10',
       API_CURSOR_SECRET: 'a-cursor-secret-for-tests',
+      SAGA_PLACEMENT: 'colocated',
     });
     expect(http).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(api).toEqual({
@@ -149,7 +151,9 @@ describe('sections', () => {
       maxEventStreams: 10,
       cursorSecret: 'a-cursor-secret-for-tests',
       exposeErrorDetails: true,
+      placement: 'colocated',
     });
+    expect(() => loadConfig({ SAGA_PLACEMENT: 'everywhere' })).toThrow(/SAGA_PLACEMENT/);
   });
 
   it('worker settings: services from WORKER_SERVICES, bundle path, grace, tuning and per-service ports', () => {
@@ -161,6 +165,7 @@ describe('sections', () => {
     });
     expect(worker).toEqual({
       services: ['payments'],
+      placements: ['distributed', 'colocated'],
       workflowBundlePath: '/app/dist/workflows.js',
       shutdownGraceSeconds: 5,
       tuning: {
@@ -179,6 +184,18 @@ describe('sections', () => {
       'orders',
     ]);
     expect(loadConfig({ WORKER_SERVICES: 'orders,all' }).worker.services).toHaveLength(4);
+  });
+
+  it('WORKER_PLACEMENTS: either or both placements, anything else refused by name', () => {
+    expect(loadConfig({ WORKER_PLACEMENTS: ' colocated ' }).worker.placements).toEqual(['colocated']);
+    expect(loadConfig({ WORKER_PLACEMENTS: 'colocated,distributed' }).worker.placements).toEqual([
+      'distributed',
+      'colocated',
+    ]);
+    expect(() => loadConfig({ WORKER_PLACEMENTS: 'colocated,local' })).toThrow(
+      /WORKER_PLACEMENTS: expected distributed and\/or colocated/,
+    );
+    expect(() => loadConfig({ WORKER_PLACEMENTS: ',' })).toThrow(/WORKER_PLACEMENTS/);
   });
 
   it('Temporal settings with the standard names (the TLS cases are in tests/security/connection-options)', () => {

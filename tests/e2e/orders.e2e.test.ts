@@ -108,6 +108,31 @@ describe.each(SAGA_PLACEMENTS)('orders over HTTP, placed %s', (placement) => {
       orderRowStatus: 'COMPLETED',
     });
     expect(await searchStatus(order.orderId)).toBe('COMPLETED');
+    if (placement === 'colocated') {
+      // Each step a colocated order ran inside announceAndRun is counted as its own activity, under its service.
+      const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+      const counted = (service: string, activity: string) =>
+        metrics
+          .split('\n')
+          .filter(
+            (line) =>
+              line.startsWith('saga_activity_duration_seconds_count{') &&
+              [`service="${service}"`, `activity="${activity}"`, 'outcome="success"'].every((label) =>
+                line.includes(label),
+              ),
+          )
+          .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+      for (const [service, activity] of [
+        ['orders', 'setOrderStatus'],
+        ['inventory', 'reserveStock'],
+        ['payments', 'chargePayment'],
+        ['shipping', 'createShipment'],
+        ['inventory', 'commitStock'],
+      ] as const) {
+        expect(counted(service, activity), `${service} ${activity}`).toBeGreaterThan(0);
+      }
+      expect(metrics).not.toMatch(/activity="announceAndRun"/);
+    }
   });
 
   it('a declined card fails the order and gives the stock back, nothing charged', async () => {

@@ -81,6 +81,10 @@ export async function startNpmStartStack(options: NpmStartStackOptions): Promise
         ADMIN_API_KEYS: '',
         PAYLOAD_KEYS: payloadKeys,
         CODEC_CORS_ORIGIN: temporalUiUrl,
+        // The mix cancels an order while its charge waits between retries, which a distributed order takes at once
+        // (its steps are activities the UI lists as pending); a colocated one takes cancels only between workflow
+        // tasks (tests/e2e/orders.e2e.test.ts covers npm start's colocated placement, its metrics included).
+        SAGA_PLACEMENT: 'distributed',
       },
       // Its own process group: stopping it reaches npm, the start wrapper and the stack they run.
       processGroup: true,
