@@ -58,14 +58,15 @@ function stageOf(status: OrderStatus): number {
 /**
  * Whether a status write replaces the recorded one: a later stage always does, whatever its seq (a workflow task
  * lost after its local status writes ran leaves a record ahead of the seq its retry counts from); within a stage
- * only a higher seq does, so a late retry of an older write never moves the order back.
+ * only a higher seq does, so a late retry of an older write never moves the order back; a terminal status is final.
  */
 export function supersedes(
   recorded: { status: OrderStatus; statusSeq: number },
   write: { status: OrderStatus; seq: number },
 ): boolean {
   const [from, to] = [stageOf(recorded.status), stageOf(write.status)];
-  return to > from || (to === from && write.seq > recorded.statusSeq);
+  // An end is final: a second terminal write (a retried task's, or a lost task's landing late) changes nothing.
+  return to > from || (to === from && to < 2 && write.seq > recorded.statusSeq);
 }
 
 /** The saga steps shown in the order view, each owned by one service. */

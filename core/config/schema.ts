@@ -139,7 +139,7 @@ const apiVars = {
    * Where the orders this process places run (docs/BENCHMARKS.md): `distributed`, each service's steps on its own
    * workers; `colocated`, all in a worker process hosting every service (`npm start` defaults to it).
    */
-  SAGA_PLACEMENT: z.enum(SAGA_PLACEMENTS).default(API_DEFAULTS.placement),
+  SAGA_PLACEMENT: unsetIfEmpty(z.enum(SAGA_PLACEMENTS).default(API_DEFAULTS.placement)),
   /** Key of the listing cursor's integrity tag; set it to make cursors unforgeable across replicas. */
   API_CURSOR_SECRET: unsetIfEmpty(z.string().min(1).default(API_DEFAULTS.cursorSecret)),
 };

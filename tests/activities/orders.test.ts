@@ -121,6 +121,8 @@ for (const { driver, skip } of TEST_DRIVERS) {
       expect((await readOrder(orderId))?.status).toBe('COMPENSATING');
       await runActivity(activities.setOrderStatus, { orderId, status: 'CANCELLED', seq: 2 });
       await runActivity(activities.setOrderStatus, { orderId, status: 'COMPENSATION_FAILED', seq: 9 });
+      // The end is final, even against a higher seq (a lost task's terminal write landing late).
+      await runActivity(activities.setOrderStatus, { orderId, status: 'FAILED', seq: 7 });
       expect(await readOrder(orderId)).toMatchObject({ status: 'CANCELLED', statusSeq: 2 });
     });
 
