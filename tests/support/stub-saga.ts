@@ -71,23 +71,16 @@ export async function runStubSaga(run: StubSagaRun): Promise<{ state: OrderState
       ...(withWorkflows ? { workflowBundle: { codePath: run.bundlePath } } : {}),
     });
   const colocated = run.placement === 'colocated';
+  const services = { ...stubs.orders, ...stubs.inventory, ...stubs.payments, ...stubs.shipping };
   const workers = await Promise.all(
     colocated
       ? [
           make(
             COLOCATED_QUEUE,
             {
-              ...stubs.orders,
-              ...stubs.inventory,
-              ...stubs.payments,
-              ...stubs.shipping,
+              ...services,
               // The product's own, on the stubs: each call it makes is recorded as the stubs' own.
-              ...createColocatedActivities({
-                ...stubs.orders,
-                ...stubs.inventory,
-                ...stubs.payments,
-                ...stubs.shipping,
-              }),
+              ...createColocatedActivities(services),
             },
             true,
           ),
