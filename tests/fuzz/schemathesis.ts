@@ -84,8 +84,11 @@ export function startSchemathesis(options: FuzzRunOptions): ManagedProcess {
       `Authorization: Bearer ${options.bearerKey}`,
       '--request-timeout',
       '45',
+      // One worker thread: CPython 3.11's AST constructor keeps its recursion depth in state shared by all threads,
+      // so two threads compiling at once (Hypothesis describing its lambdas) can raise a spurious SystemError
+      // "AST constructor recursion depth mismatch" (python/cpython#106905), an error of the tool, not the API.
       '--workers',
-      '2',
+      '1',
       '--suppress-health-check',
       'too_slow,filter_too_much',
       '--report',
