@@ -7,6 +7,8 @@
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The patched postgres driver the lockfile links to (vendor/postgres/PATCHED.md).
+COPY vendor ./vendor
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # Bundles the workflows once (webpack comes with @temporalio/worker), so workers never bundle at start.

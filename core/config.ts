@@ -17,6 +17,7 @@ export {
   type AppConfig,
   type CodecSettings,
   type DatabaseSslSettings,
+  type DatabaseTimeouts,
   type EventSettings,
   type EventStreamSettings,
   formatAddress,

@@ -19,7 +19,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import type { DatabaseSslSettings } from '../core/config.js';
+import type { DatabaseSslSettings, DatabaseTimeouts } from '../core/config.js';
+import { watchedSocketFactory } from './response-watchdog.js';
 import * as schema from './schema/index.js';
 import { statementCounter, traceTransactions } from './tracing.js';
 
@@ -66,7 +67,12 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** TLS to Postgres (DATABASE_SSL / DATABASE_SSL_CA); undefined keeps the URL's `sslmode`. */
   ssl?: DatabaseSslSettings | undefined;
+  /** Connect, statement and idle-in-transaction timeouts and keepalives; undefined keeps postgres.js's defaults. */
+  timeouts?: DatabaseTimeouts | undefined;
 }
+
+/** How long past `statement_timeout` a query may wait for the server's first answer before its socket is dropped. */
+export const RESPONSE_MARGIN_MS = 2_000;
 
 /** What postgres.js gets as `ssl`: off, encrypted without verification, or verified against a CA and host name. */
 export type PostgresSsl = false | 'require' | ConnectionOptions;
@@ -96,13 +102,46 @@ export const PGLITE_MEMORY = 'memory://';
 /** Opens the database described by `opts`; the caller owns the handle and must close it. */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
   return opts.url
-    ? openPostgres(opts.url, opts.poolSize ?? 10, postgresSslOption(opts.ssl))
+    ? openPostgres(opts.url, opts.poolSize ?? 10, postgresSslOption(opts.ssl), opts.timeouts)
     : openPglite(opts.pgliteDir);
 }
 
-function openPostgres(url: string, poolSize: number, ssl: PostgresSsl | undefined): DatabaseHandle {
+/**
+ * postgres.js options for `timeouts`: the server enforces the statement and idle-in-transaction timeouts (so a client
+ * that vanished mid-transaction loses its locks), the client the connect timeout, keepalives on idle connections and a
+ * deadline on answers (db/response-watchdog.ts) for connections that hang instead of failing.
+ */
+export function postgresTimeoutOptions(
+  timeouts: DatabaseTimeouts | undefined,
+): postgres.Options<Record<string, never>> & { socket?: ReturnType<typeof watchedSocketFactory> } {
+  if (!timeouts) return {};
+  return {
+    connect_timeout: timeouts.connectSeconds,
+    keep_alive: timeouts.keepAliveSeconds,
+    connection: {
+      statement_timeout: timeouts.statementMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    },
+    ...(timeouts.statementMs > 0
+      ? // A documented option (README, "All Postgres options") that the package's types leave out.
+        { socket: watchedSocketFactory(timeouts.statementMs + RESPONSE_MARGIN_MS) }
+      : {}),
+  };
+}
+
+function openPostgres(
+  url: string,
+  poolSize: number,
+  ssl: PostgresSsl | undefined,
+  timeouts: DatabaseTimeouts | undefined,
+): DatabaseHandle {
   // NOTICEs ("schema already exists, skipping") are expected during migrations and only add noise.
-  const client = postgres(url, { max: poolSize, onnotice: () => {}, ...(ssl !== undefined ? { ssl } : {}) });
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    ...(ssl !== undefined ? { ssl } : {}),
+    ...postgresTimeoutOptions(timeouts),
+  });
   const db: Database = drizzlePostgres(client, { schema, logger: statementCounter });
   traceTransactions(db, decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres');
   return {

@@ -27,6 +27,9 @@ export async function migrateDatabase(handle: DatabaseHandle): Promise<Migration
   // connection to hold a session lock, which deadlocks with a pool of one.
   return handle.db.transaction(async (tx) => {
     if (handle.driver === 'postgres') {
+      // Waiting for another starter's migration, or building an index on a large table, may take longer than the
+      // session's statement timeout; this transaction alone has none.
+      await tx.execute(sql`set local statement_timeout = 0`);
       await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
     }
     await tx.execute(sql`create schema if not exists drizzle`);

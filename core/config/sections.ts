@@ -35,6 +35,17 @@ export interface DatabaseSslSettings {
   caFile?: string;
 }
 
+/**
+ * How long a Postgres connection may take to open, run a statement or sit idle inside a transaction before it fails,
+ * and when keepalives start (docs/RELIABILITY.md says why each is what it is). 0 turns a timeout off.
+ */
+export interface DatabaseTimeouts {
+  connectSeconds: number;
+  statementMs: number;
+  idleInTransactionMs: number;
+  keepAliveSeconds: number;
+}
+
 /** Payload encryption: on or off, the configured keys (empty: dev key file) and which one encrypts. */
 export interface PayloadSettings {
   encryption: boolean;
@@ -183,6 +194,7 @@ export interface AppConfig {
     pgliteDir: string;
     poolSize: number;
     ssl: DatabaseSslSettings | undefined;
+    timeouts: DatabaseTimeouts;
   };
   payloads: PayloadSettings;
   codec: CodecSettings;
@@ -253,6 +265,12 @@ export function buildConfig(e: ParsedEnv): AppConfig {
       url: e.DATABASE_URL,
       pgliteDir: e.PGLITE_DIR,
       poolSize: e.DATABASE_POOL_SIZE,
+      timeouts: {
+        connectSeconds: e.DATABASE_CONNECT_TIMEOUT_S,
+        statementMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+        idleInTransactionMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        keepAliveSeconds: e.DATABASE_KEEPALIVE_S,
+      },
       ssl:
         e.DATABASE_SSL || e.DATABASE_SSL_CA
           ? {

@@ -1,0 +1,130 @@
+/**
+ * A deadline on the Postgres server's answers, for the sockets postgres.js opens. postgres.js has no client-side
+ * query timeout, and a connection whose packets are silently dropped (a partition, a half-open connection after a
+ * failover) never fails by itself: TCP retransmits for many minutes and keepalives only probe idle connections. So
+ * every socket counts the requests it sent that await a ReadyForQuery (a simple Query, an extended-protocol Sync, the
+ * startup) and the ones answered; while any is outstanding and the server sends nothing for `responseTimeoutMs`, the
+ * socket is destroyed. postgres.js then fails the query (and the transaction it was in) with a connection error, so
+ * the activity attempt ends and Temporal retries it, instead of the attempt hanging with a pool connection. The
+ * server's `statement_timeout` bounds how long it may legitimately stay silent; the deadline sits a margin above it.
+ * An idle connection (nothing outstanding) is never touched: keepalives look after those. Under TLS the bytes cannot
+ * be read (and node's TLS layer drives the raw socket's handle directly), so TLS connections are not watched; they
+ * rely on `statement_timeout`, the connect timeout and keepalives alone.
+ */
+import net from 'node:net';
+
+/** What postgres.js passes to its `socket` option: its parsed options (hosts and ports as parallel arrays). */
+export interface PostgresSocketOptions {
+  host: string[];
+  port: number[];
+  path?: string | false;
+  ssl?: unknown;
+}
+
+/** Frontend messages that each get exactly one ReadyForQuery back: simple Query and Sync. */
+const ANSWERED_BY_READY = new Set(['Q'.charCodeAt(0), 'S'.charCodeAt(0)]);
+const READY_FOR_QUERY = 'Z'.charCodeAt(0);
+
+/**
+ * Splits a byte stream into Postgres messages (type byte, int32 length including itself) across chunk boundaries and
+ * calls `onType` with each message's type. The frontend's first message (startup) has no type byte: `untyped` skips it.
+ */
+class MessageScanner {
+  private pending = Buffer.alloc(0);
+  /** Bytes of the current message's body still to skip. */
+  private skip = 0;
+  constructor(
+    private readonly onType: (type: number) => void,
+    private untyped: boolean,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = Buffer.alloc(0);
+    for (;;) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, data.length);
+        this.skip -= n;
+        data = data.subarray(n);
+        if (this.skip > 0) return;
+      }
+      const header = this.untyped ? 4 : 5;
+      if (data.length < header) {
+        this.pending = Buffer.from(data);
+        return;
+      }
+      if (this.untyped) {
+        this.untyped = false;
+        this.skip = data.readInt32BE(0);
+        this.onType(-1);
+      } else {
+        this.onType(data[0] as number);
+        this.skip = 1 + data.readInt32BE(1);
+      }
+    }
+  }
+}
+
+/** A socket whose outstanding requests must see an answer within `responseTimeoutMs` (see the file's comment). */
+export function watchResponses(socket: net.Socket, responseTimeoutMs: number): net.Socket {
+  let outstanding = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer =
+      outstanding > 0
+        ? setTimeout(() => {
+            socket.destroy(
+              Object.assign(
+                new Error(
+                  `Postgres sent nothing for ${responseTimeoutMs} ms while a query awaited its answer`,
+                ),
+                { code: 'RESPONSE_TIMEOUT' },
+              ),
+            );
+          }, responseTimeoutMs)
+        : undefined;
+    timer?.unref();
+  };
+  const sent = new MessageScanner((type) => {
+    if (type === -1 || ANSWERED_BY_READY.has(type)) outstanding += 1;
+  }, true);
+  const received = new MessageScanner((type) => {
+    if (type === READY_FOR_QUERY) outstanding = Math.max(0, outstanding - 1);
+  }, false);
+
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const wasIdle = outstanding === 0;
+    if (Buffer.isBuffer(chunk) || chunk instanceof Uint8Array) sent.push(Buffer.from(chunk));
+    // Progress on the server's side resets the deadline; a new request after silence starts it.
+    if (wasIdle && outstanding > 0) arm();
+    return write(chunk, ...rest);
+  }) as net.Socket['write'];
+  socket.on('data', (chunk: Buffer) => {
+    received.push(chunk);
+    arm();
+  });
+  socket.once('close', () => clearTimeout(timer));
+  return socket;
+}
+
+/**
+ * The `socket` option for postgres.js: connects to its hosts in turn (as it would itself) and watches each socket's
+ * answers. Unix-socket paths are connected as they are.
+ */
+export function watchedSocketFactory(
+  responseTimeoutMs: number,
+): (options: PostgresSocketOptions) => net.Socket {
+  let next = 0;
+  return (options) => {
+    const watch = (socket: net.Socket) => (options.ssl ? socket : watchResponses(socket, responseTimeoutMs));
+    if (options.path) return watch(net.connect(options.path));
+    const index = next++ % options.host.length;
+    const host = options.host[index] as string;
+    const port = options.port[index] ?? options.port[0] ?? 5432;
+    const socket = watch(net.connect(port, host));
+    // postgres.js names the server by these in its errors and passes `host` as TLS servername.
+    return Object.assign(socket, { host, port });
+  };
+}

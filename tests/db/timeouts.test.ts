@@ -1,0 +1,118 @@
+/**
+ * The database timeouts against a real Postgres server, through a forwarding proxy that can hang the link: a query
+ * on a connection whose packets stop fails within statement timeout + margin instead of hanging, the pool recovers
+ * once the link heals, a session whose client went quiet mid-transaction loses its locks at the idle-in-transaction
+ * timeout, and a slow statement is cancelled by the server.
+ */
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase, RESPONSE_MARGIN_MS } from '../../db/client.js';
+import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy.js';
+import {
+  createThrowawayPostgres,
+  TEST_POSTGRES_URL,
+  type ThrowawayPostgres,
+} from '../../harness/throwaway-database.js';
+
+const TIMEOUTS = { connectSeconds: 2, statementMs: 1_000, idleInTransactionMs: 1_500, keepAliveSeconds: 10 };
+/** The advisory lock a transaction holds while its client vanishes. */
+const LOCK_KEY = 91_420_001;
+
+async function failsWithin<T>(run: () => Promise<T>): Promise<{ error: Error; ms: number }> {
+  const started = Date.now();
+  try {
+    await run();
+  } catch (error) {
+    return { error: error as Error, ms: Date.now() - started };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, through a proxy)', () => {
+  let database: ThrowawayPostgres;
+  let proxy: TcpProxy;
+  let handle: DatabaseHandle;
+  let direct: postgres.Sql;
+
+  beforeAll(async () => {
+    database = await createThrowawayPostgres(TEST_POSTGRES_URL as string, 'timeouts');
+    const target = new URL(database.url);
+    proxy = await startTcpProxy({
+      listenHost: '127.0.0.1',
+      targetHost: target.hostname,
+      targetPort: Number(target.port || 5432),
+    });
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    handle = await openDatabase({ url: viaProxy.toString(), poolSize: 2, timeouts: TIMEOUTS });
+    direct = postgres(database.url, { max: 1, onnotice: () => {} });
+  });
+  afterAll(async () => {
+    await handle?.close().catch(() => {});
+    await direct?.end();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  it('gives the server its statement and idle-in-transaction timeouts', async () => {
+    const rows = await handle.db.execute<{ statement: string; idle: string }>(
+      sql`select current_setting('statement_timeout') as statement, current_setting('idle_in_transaction_session_timeout') as idle`,
+    );
+    expect(Array.from(rows as unknown as Iterable<unknown>)).toEqual([{ statement: '1s', idle: '1500ms' }]);
+  });
+
+  it('has the server cancel a statement that runs past the statement timeout', async () => {
+    const { error, ms } = await failsWithin(() => handle.db.execute(sql`select pg_sleep(3)`));
+    expect(JSON.stringify({ message: error.message, cause: String(error.cause) })).toMatch(
+      /statement timeout/,
+    );
+    expect(ms).toBeLessThan(2_500);
+  });
+
+  it('fails a query on a hung connection within statement timeout + margin, and recovers after the link heals', async () => {
+    await handle.ping();
+    proxy.partition();
+    try {
+      const { error, ms } = await failsWithin(() => handle.ping());
+      expect(String(error.cause ?? error.message)).toMatch(/sent nothing|CONNECTION|timeout/i);
+      expect(ms).toBeGreaterThanOrEqual(TIMEOUTS.statementMs + RESPONSE_MARGIN_MS - 100);
+      expect(ms).toBeLessThan(TIMEOUTS.statementMs + RESPONSE_MARGIN_MS + 2_000);
+    } finally {
+      proxy.heal();
+    }
+    await handle.ping();
+  });
+
+  it('releases the locks of a transaction whose client went quiet, at the idle-in-transaction timeout', async () => {
+    let failed: Error | undefined;
+    const transaction = handle.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_KEY})`);
+        proxy.partition();
+        // The next statement never reaches the server: the session sits idle in transaction, holding the lock.
+        await tx.execute(sql`select 1`);
+      })
+      .catch((error: Error) => {
+        failed = error;
+      });
+    const held = async () =>
+      (
+        await direct`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${LOCK_KEY}`
+      )[0]?.n as number;
+    const started = Date.now();
+    try {
+      expect(await held()).toBe(1);
+      while ((await held()) > 0 && Date.now() - started < 10_000)
+        await new Promise((r) => setTimeout(r, 100));
+      const releasedAfter = Date.now() - started;
+      expect(await held()).toBe(0);
+      expect(releasedAfter).toBeLessThan(TIMEOUTS.idleInTransactionMs + 1_500);
+    } finally {
+      proxy.heal();
+    }
+    await transaction;
+    expect(failed).toBeDefined();
+    await handle.ping();
+  });
+});
