@@ -26,6 +26,12 @@ export const COMPOSITE_ACTIVITIES: ReadonlySet<string> = new Set<keyof Colocated
   'announceAndRun',
 ]);
 
+/**
+ * How long past its start-to-close timeout an attempt may still run before it counts as overrun: the SDK's own local
+ * timeout fires 5 s after the server's, and an attempt may take a moment to notice.
+ */
+export const OVERRUN_MARGIN_MS = 5_000;
+
 /** Whether Temporal retries an attempt that threw `error` (a non-retryable ApplicationFailure ends the activity). */
 function isRetryable(error: unknown): boolean {
   return !(error instanceof ApplicationFailure && error.nonRetryable);
@@ -79,14 +85,40 @@ export function activityMetricsInterceptor(
         throw error;
       }
     };
+    /**
+     * An attempt the server has long timed out and retried still holds a slot and maybe a connection here: a hang,
+     * which the database timeouts exist to prevent. Logged (the chaos run counts these lines) and counted.
+     */
+    const watchOverrun = (activity: string): (() => void) => {
+      const timeoutMs = ctx.info.startToCloseTimeoutMs;
+      if (!timeoutMs) return () => {};
+      const started = Date.now();
+      const timer = setTimeout(() => {
+        const service = typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
+        metrics.activityOverruns.inc({ service, activity });
+        ctx.log.warn('activity attempt overran its start-to-close timeout', {
+          activity,
+          attempt: ctx.info.attempt,
+          timeoutMs,
+          runningMs: Date.now() - started,
+        });
+      }, timeoutMs + OVERRUN_MARGIN_MS);
+      timer.unref();
+      return () => clearTimeout(timer);
+    };
     return {
       inbound: {
         async execute(input, next) {
           const activity = ctx.info.activityType;
           const run = () => withSagaEventSink(events, () => next(input));
-          // An activity made of other services' steps is measured step by step, not as itself.
-          if (COMPOSITE_ACTIVITIES.has(activity)) return withStepMeasure(measure, run);
-          return measure(activity, run);
+          const stopWatching = watchOverrun(activity);
+          try {
+            // An activity made of other services' steps is measured step by step, not as itself.
+            if (COMPOSITE_ACTIVITIES.has(activity)) return await withStepMeasure(measure, run);
+            return await measure(activity, run);
+          } finally {
+            stopWatching();
+          }
         },
       },
     };

@@ -10,6 +10,7 @@ export interface SagaMetrics {
   orderDuration: Histogram<'outcome'>;
   activityDuration: Histogram<'service' | 'activity' | 'outcome'>;
   activityFailures: Counter<'service' | 'activity' | 'retryable' | 'type'>;
+  activityOverruns: Counter<'service' | 'activity'>;
   compensations: Counter<'service' | 'activity'>;
   compensationFailures: Counter<'service' | 'activity'>;
   compensationsStuck: Counter;
@@ -61,6 +62,12 @@ export function sagaMetricsIn(registry: Registry): SagaMetrics {
       name: 'saga_activity_failures_total',
       help: 'Failed activity attempts, by service, activity, whether Temporal retries it, and error type',
       labelNames: ['service', 'activity', 'retryable', 'type'],
+      registers,
+    }),
+    activityOverruns: new Counter({
+      name: 'saga_activity_overruns_total',
+      help: 'Activity attempts still running past their start-to-close timeout plus a margin (Temporal has retried them elsewhere; the attempt holds a slot), by service and activity',
+      labelNames: ['service', 'activity'],
       registers,
     }),
     compensations: new Counter({
