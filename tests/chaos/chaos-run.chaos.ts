@@ -13,7 +13,12 @@
  *   too (`pg_ctlcluster`, so the server must be this machine's)
  * - `CHAOS_PLACEMENT` (distributed): `colocated` runs one worker process with every service and places orders colocated
  * - `CHAOS_FAULT_RATE` (0.05), `CHAOS_AFTER_FAULT_RATE` (0.03), `CHAOS_LATENCY_MS` (10): injected activity faults
- * - `CHAOS_DRAIN_TIMEOUT_S` (300): how long orders may take to end after the load
+ * - `CHAOS_NETWORK` (false; root): every process in a network namespace of its own, and network faults on its links:
+ *   each worker cut from Postgres and from Temporal, the API cut from each, 500±200 ms on every Postgres link, 10 %
+ *   loss on a worker's Temporal link, a relay cut from NATS; `CHAOS_PARTITION_S` (20-60): how long each lasts
+ * - `CHAOS_PRODUCT_ENV` (none): `NAME=value,...` for every product process (e.g. `DATABASE_STATEMENT_TIMEOUT_MS=0`)
+ * - `CHAOS_DRAIN_TIMEOUT_S` (300): how long orders may take to end after the load; `CHAOS_DRAIN_BOUND_S` (180): the
+ *   stated bound, counted from the last fault's end, beyond which the drain is a violation
  * - `CHAOS_OVERLOAD_SECONDS` (0 = off), `CHAOS_OVERLOAD_RATE` (0 = `CHAOS_OVERLOAD_FACTOR` (4) × the sustained rate)
  * - `REPORT_DIR` (`.data/reports/chaos/`): where `report.md`, `report.json` and the processes' `logs/` go
  */
@@ -24,6 +29,7 @@ import { EVENT_INVARIANTS } from './event-invariants.js';
 import { FAULT_KINDS } from './faults.js';
 import { INVARIANTS, type InvariantResult } from './invariants.js';
 import { chaosCatalog } from './load.js';
+import { NETWORK_INVARIANTS } from './network-invariants.js';
 import { writeChaosReport } from './report.js';
 import { type ChaosRun, runChaos } from './run.js';
 import { loadChaosSettings, runTimeoutMs } from './settings.js';
@@ -91,6 +97,7 @@ describe.skipIf(settings.databaseUrl === undefined)(
     it(INVARIANTS.idempotency, invariant(INVARIANTS.idempotency));
     it(INVARIANTS.no5xx, invariant(INVARIANTS.no5xx));
     for (const name of Object.values(EVENT_INVARIANTS)) it(name, invariant(name));
+    for (const name of Object.values(NETWORK_INVARIANTS)) it(name, invariant(name));
     it.runIf(settings.overloadSeconds > 0)(
       INVARIANTS.overloadAnswered,
       invariant(INVARIANTS.overloadAnswered),
@@ -117,6 +124,20 @@ describe.skipIf(settings.databaseUrl === undefined)(
       const carriedOut = Object.values(run.faults.counts).reduce((a, b) => a + b, 0);
       expect(carriedOut, JSON.stringify(run.faults.counts)).toBe(run.plannedFaults.length);
     });
+
+    it.runIf(settings.network)(
+      'cut every worker and the API from Postgres and Temporal, slowed Postgres, lost packets, cut a relay from NATS',
+      () => {
+        const workers = run.workers.length;
+        expect(run.faults.counts).toMatchObject({
+          [FAULT_KINDS.partitionPostgres]: workers + 1,
+          [FAULT_KINDS.partitionTemporal]: workers + 1,
+          [FAULT_KINDS.latencyPostgres]: 1,
+          [FAULT_KINDS.lossTemporal]: 1,
+          [FAULT_KINDS.partitionNats]: 1,
+        });
+      },
+    );
 
     it('injected transient activity failures and lost completions', () => {
       expect(

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ManagedProcess } from '../../harness/processes.js';
 import { sleep } from './load.js';
+import type { Dependency } from './network.js';
 import type { Rng } from './rng.js';
 import type { ChaosTopology } from './topology.js';
 
@@ -15,7 +16,36 @@ export const FAULT_KINDS = {
   restartNats: 'restart-nats',
   restartTemporal: 'restart-temporal',
   restartDb: 'restart-db',
+  partitionPostgres: 'partition-postgres',
+  partitionTemporal: 'partition-temporal',
+  partitionNats: 'partition-nats',
+  lossTemporal: 'loss-temporal',
+  latencyPostgres: 'latency-postgres',
 } as const;
+
+/** A process's link to a dependency, cut (all packets dropped) or lossy, for `seconds`. */
+export interface LinkFault {
+  kind:
+    | typeof FAULT_KINDS.partitionPostgres
+    | typeof FAULT_KINDS.partitionTemporal
+    | typeof FAULT_KINDS.partitionNats
+    | typeof FAULT_KINDS.lossTemporal;
+  process: string;
+  seconds: number;
+  /** Share of packets dropped (100: a partition). */
+  percent: number;
+}
+
+/** The dependency each link fault degrades. */
+const LINK_OF: Record<LinkFault['kind'], Dependency> = {
+  [FAULT_KINDS.partitionPostgres]: 'postgres',
+  [FAULT_KINDS.partitionTemporal]: 'temporal',
+  [FAULT_KINDS.partitionNats]: 'nats',
+  [FAULT_KINDS.lossTemporal]: 'temporal',
+};
+
+/** Latency on every Postgres link for a phase: mean ± jitter per chunk towards the server. */
+export const POSTGRES_LATENCY = { meanMs: 500, jitterMs: 200 };
 
 /**
  * One fault: SIGKILL a worker (with its relay) or the notifications consumer (each is started again), or restart
@@ -23,6 +53,8 @@ export const FAULT_KINDS = {
  */
 export type Fault =
   | { kind: typeof FAULT_KINDS.killWorker; worker: string }
+  | LinkFault
+  | { kind: typeof FAULT_KINDS.latencyPostgres; seconds: number }
   | {
       kind:
         | typeof FAULT_KINDS.killConsumer
@@ -41,8 +73,10 @@ export function planFaults(
   workers: readonly string[],
   killsPerService: number,
   restartDb: boolean,
+  /** With network faults: how long each partition or degraded phase lasts, [min, max] seconds. */
+  network?: { seconds: [number, number] },
 ): Fault[] {
-  const faults: Fault[] = [];
+  const faults: Fault[] = network ? planNetworkFaults(rng, workers, network.seconds) : [];
   for (const worker of workers) {
     for (let k = 0; k < killsPerService; k++) faults.push({ kind: FAULT_KINDS.killWorker, worker });
   }
@@ -60,9 +94,48 @@ export function planFaults(
   return faults;
 }
 
+/**
+ * The network faults of a run: each worker cut from Postgres and, separately, from Temporal; the API cut from each;
+ * a phase of latency on every Postgres link; 10 % loss on one worker's Temporal link; one worker's relay cut from NATS.
+ */
+function planNetworkFaults(rng: Rng, workers: readonly string[], [min, max]: [number, number]): Fault[] {
+  const seconds = () => rng.int(min, max);
+  const link = (kind: LinkFault['kind'], process: string, percent = 100): LinkFault => ({
+    kind,
+    process,
+    seconds: seconds(),
+    percent,
+  });
+  return [
+    ...workers.flatMap((worker) => [
+      link(FAULT_KINDS.partitionPostgres, worker),
+      link(FAULT_KINDS.partitionTemporal, worker),
+    ]),
+    link(FAULT_KINDS.partitionTemporal, 'api'),
+    link(FAULT_KINDS.partitionPostgres, 'api'),
+    { kind: FAULT_KINDS.latencyPostgres, seconds: seconds() },
+    link(FAULT_KINDS.lossTemporal, rng.pick(workers), 10),
+    link(FAULT_KINDS.partitionNats, rng.pick(workers)),
+  ];
+}
+
+/** Whether `fault` is one of the network's (it then says how long it lasts). */
+export function isNetworkFault(
+  fault: Fault,
+): fault is LinkFault | { kind: 'latency-postgres'; seconds: number } {
+  return 'seconds' in fault;
+}
+
 /** How a fault reads in the log. */
 export function faultLabel(fault: Fault): string {
   if (fault.kind === FAULT_KINDS.killWorker) return `kill -9 ${fault.worker}`;
+  if (fault.kind === FAULT_KINDS.latencyPostgres) {
+    return `latency ${POSTGRES_LATENCY.meanMs}±${POSTGRES_LATENCY.jitterMs} ms on every Postgres link for ${fault.seconds} s`;
+  }
+  if ('process' in fault) {
+    const what = fault.percent >= 100 ? 'partition' : `${fault.percent} % loss on`;
+    return `${what} ${fault.process} ↔ ${LINK_OF[fault.kind]} for ${fault.seconds} s`;
+  }
   return fault.kind === FAULT_KINDS.killConsumer ? 'kill -9 consumer-notifications' : fault.kind;
 }
 
@@ -76,7 +149,20 @@ async function killAndRestart(topology: ChaosTopology, proc: ManagedProcess, pau
 
 /** Carries out one fault on the topology (the pauses between stop and start come from `rng`). */
 export async function injectFault(topology: ChaosTopology, fault: Fault, rng: Rng): Promise<void> {
-  if (fault.kind === FAULT_KINDS.killWorker) {
+  if (isNetworkFault(fault)) {
+    const network = topology.network;
+    if (!network) throw new Error(`${faultLabel(fault)}: the topology has no network namespaces`);
+    if ('process' in fault) {
+      await network.degrade(fault.process, LINK_OF[fault.kind], fault.seconds * 1000, fault.percent);
+    } else {
+      await network.slow(
+        'postgres',
+        POSTGRES_LATENCY.meanMs,
+        POSTGRES_LATENCY.jitterMs,
+        fault.seconds * 1000,
+      );
+    }
+  } else if (fault.kind === FAULT_KINDS.killWorker) {
     const proc = topology.workers.get(fault.worker);
     if (!proc) throw new Error(`no worker process ${fault.worker}`);
     await killAndRestart(topology, proc, rng.int(200, 1500));

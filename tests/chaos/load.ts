@@ -134,8 +134,10 @@ export function placeOrders(options: {
   plan: PlannedOrder[];
   seed: number;
   concurrency: number;
+  /** At most this many orders per second (so the load lasts as long as a fault schedule); undefined: as fast as answered. */
+  ratePerSecond?: number | undefined;
 }): RunningLoad {
-  const { client, rng, plan, seed, concurrency } = options;
+  const { client, rng, plan, seed, concurrency, ratePerSecond } = options;
   const accepted: AcceptedOrder[] = [];
   const outcomes: Record<string, number> = {};
   const badInputResults: Record<string, number> = {};
@@ -145,6 +147,7 @@ export function placeOrders(options: {
   const lane = async () => {
     while (cursor < plan.length) {
       const { i, scenario, badInput, cancelDelayMs } = plan[cursor++] as PlannedOrder;
+      if (ratePerSecond) await sleep(startedAt + (i * 1000) / ratePerSecond - Date.now());
       if (badInput) {
         const reply = await client.sendRaw('POST', '/v1/orders', badInput.body);
         bump(badInputResults, `${badInput.why} -> ${reply.status}`);

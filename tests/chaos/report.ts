@@ -23,6 +23,22 @@ function overloadRows(run: ChaosRun): string[] {
   ];
 }
 
+const NETWORK_KINDS = [
+  FAULT_KINDS.partitionPostgres,
+  FAULT_KINDS.partitionTemporal,
+  FAULT_KINDS.partitionNats,
+  FAULT_KINDS.lossTemporal,
+  FAULT_KINDS.latencyPostgres,
+];
+
+function networkRows(settings: ChaosSettings, run: ChaosRun): string[] {
+  if (!settings.network) return [];
+  const seconds = run.plannedFaults.flatMap((f) => ('seconds' in f ? [f.seconds] : []));
+  return [
+    `| faults: network | ${NETWORK_KINDS.map((kind) => `${kind} ${run.faults.counts[kind] ?? 0}`).join(', ')} (each ${Math.min(...seconds)}–${Math.max(...seconds)} s, ${seconds.reduce((a, b) => a + b, 0)} s in all) |`,
+  ];
+}
+
 /** The markdown the run's summary is: figures, the invariant table, the violation count and the first violations. */
 export function chaosReport(settings: ChaosSettings, run: ChaosRun): string {
   const { load, faults, client } = run;
@@ -42,7 +58,10 @@ export function chaosReport(settings: ChaosSettings, run: ChaosRun): string {
       .join(', ')} |`,
     `| faults: restarts | Temporal ${faults.counts[FAULT_KINDS.restartTemporal] ?? 0}, NATS ${faults.counts[FAULT_KINDS.restartNats] ?? 0}, Postgres ${faults.counts[FAULT_KINDS.restartDb] ?? 0}, API ${faults.counts[FAULT_KINDS.restartApi] ?? 0} |`,
     `| faults: injected transient activity failures | ${run.injected} (before the work: rate ${settings.faultRate}; after it, lost completions: rate ${settings.afterFaultRate}; +${settings.latencyMs} ms per attempt) |`,
-    `| time placing orders | ${load.placingSeconds.toFixed(1)} s |`,
+    ...networkRows(settings, run),
+    `| time placing orders | ${load.placingSeconds.toFixed(1)} s${run.paceRate ? ` (held to ${run.paceRate.toFixed(2)} orders/s to span the fault schedule)` : ''} |`,
+    `| longest stall (orders open, none ending) | ${run.sessions.longestStallSeconds.toFixed(0)} s |`,
+    `| longest session idle in a transaction | ${(run.sessions.longestIdleInTransactionMs / 1000).toFixed(1)} s (${run.sessions.samples} samples) |`,
     `| time to drain after the last fault | ${run.drainSeconds.toFixed(1)} s |`,
     `| events settled after the drain (outboxes published, notifications consumed) | ${run.events.seconds.toFixed(1)} s${run.events.unpublished + run.events.unconsumed > 0 ? ` (gave up: ${run.events.unpublished} unpublished, ${run.events.unconsumed} unconsumed)` : ''} |`,
     `| peak RSS per process (MiB) | ${Object.entries(run.peakRssMiB)

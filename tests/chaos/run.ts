@@ -2,6 +2,7 @@
  * One chaos run on a started topology: orders placed while the fault schedule fires, the drain, the optional
  * overload phase, then the invariants read from each service's tables, from Temporal and from JetStream.
  */
+import { loadConfig } from '../../core/config.js';
 import { ChaosClient, type ClientStats } from './client.js';
 import { checkEventInvariants, type EventSettle } from './event-invariants.js';
 import {
@@ -9,6 +10,7 @@ import {
   type Fault,
   type FaultRecord,
   injectFault,
+  isNetworkFault,
   planFaults,
   runFaultSchedule,
 } from './faults.js';
@@ -21,6 +23,13 @@ import {
   placeOrders,
   planOrders,
 } from './load.js';
+import {
+  drainBoundResult,
+  idleInTransactionResult,
+  overrunResult,
+  type SessionWatch,
+  watchSessions,
+} from './network-invariants.js';
 import { type OverloadResult, runOverload } from './overload.js';
 import { Rng } from './rng.js';
 import type { ChaosSettings } from './settings.js';
@@ -37,6 +46,10 @@ export interface ChaosRun {
   overload: OverloadResult | undefined;
   /** Seconds from the end of the last fault until every order had ended (or the drain gave up). */
   drainSeconds: number;
+  /** Orders per second the load was held to (so it lasts as long as the network faults), or undefined. */
+  paceRate: number | undefined;
+  /** Sessions idle in a transaction and the longest stall, sampled over the run. */
+  sessions: SessionWatch;
   /** Accepted orders per second over placing and draining. */
   throughput: number;
   results: InvariantResult[];
@@ -69,9 +82,21 @@ export async function runChaos(
     [...topology.workers.keys()],
     settings.killsPerService,
     settings.restartDb,
+    settings.network ? { seconds: settings.partitionSeconds } : undefined,
   );
   const plan = planOrders(rng, settings.orders, bad);
   const client = new ChaosClient(topology.apiUrl);
+  // Network faults last seconds each: the load is spread over the whole schedule (a kill or restart counted as 5 s),
+  // so every fault meets orders in flight.
+  const scheduleSeconds = plannedFaults.reduce((sum, f) => sum + (isNetworkFault(f) ? f.seconds : 5), 0);
+  const paceRate = settings.network ? settings.orders / scheduleSeconds : undefined;
+  const sql = topology.sql();
+  // The bound is the product's default timeout, whatever CHAOS_PRODUCT_ENV sets: turning it off must show.
+  const sessions = watchSessions(
+    sql,
+    topology.databaseName,
+    loadConfig({}).database.timeouts.idleInTransactionMs,
+  );
 
   // Place the orders (bounded concurrency) while the faults fire at evenly spaced points of progress.
   const load = placeOrders({
@@ -80,6 +105,7 @@ export async function runChaos(
     plan,
     seed: settings.seed,
     concurrency: settings.concurrency,
+    ratePerSecond: paceRate,
   });
   let loadEnded = false;
   const markEnded = () => {
@@ -106,7 +132,6 @@ export async function runChaos(
   );
 
   // Drain: every accepted order must end within the bound.
-  const sql = topology.sql();
   await drainOrders(sql, accepted.length, settings.drainTimeoutSeconds);
   const drainSeconds = (Date.now() - faults.lastFaultAt) / 1000;
   const throughput = accepted.length / ((Date.now() - loadResult.startedAt) / 1000);
@@ -129,9 +154,15 @@ export async function runChaos(
     overload.drainSeconds = (Date.now() - stoppedAt) / 1000;
   }
 
+  const sessionWatch = await sessions.stop();
   const startingStock = new Map(catalog.map((p) => [p.sku, p.available]));
   const results = await checkInvariants(sql, await topology.temporal(), accepted, startingStock);
   results.push(no5xxResult(client.stats));
+  results.push(
+    overrunResult(topology.logDir, [...topology.workers.keys()], accepted.length),
+    idleInTransactionResult(sessionWatch),
+    drainBoundResult(drainSeconds, settings.drainBoundSeconds, accepted.length),
+  );
   if (overload) results.push(overloadResult(overload.arrivals, overload.unanswered));
   const events = await checkEventInvariants(sql, topology.natsUrl, EVENT_SETTLE_TIMEOUT_S);
   results.push(...events.results);
@@ -148,6 +179,8 @@ export async function runChaos(
     load: loadResult,
     overload,
     drainSeconds,
+    paceRate,
+    sessions: sessionWatch,
     throughput,
     results,
     events: events.settle,

@@ -24,6 +24,17 @@ export interface ChaosSettings {
    * with every service and an API placing orders colocated.
    */
   placement: SagaPlacement;
+  /**
+   * Network faults (`CHAOS_NETWORK`): every process in a namespace of its own, with partitions, loss and latency on
+   * its links to Postgres, Temporal and NATS. Needs root.
+   */
+  network: boolean;
+  /** How long each partition and each degraded phase lasts, drawn from [min, max] seconds (`CHAOS_PARTITION_S=20-60`). */
+  partitionSeconds: [number, number];
+  /** Every order ends within this many seconds of the last fault healing (`CHAOS_DRAIN_BOUND_S`), or it is a violation. */
+  drainBoundSeconds: number;
+  /** Extra environment for every product process (`CHAOS_PRODUCT_ENV=NAME=value,...`), to try a setting's absence. */
+  productEnv: Record<string, string>;
   /** Admin URL of the Postgres server the run creates its own database on. */
   databaseUrl: string | undefined;
   reportDir: string;
@@ -59,6 +70,28 @@ function placementFrom(raw: string | undefined): SagaPlacement {
   throw new Error(`CHAOS_PLACEMENT=${raw}: expected ${SAGA_PLACEMENTS.join(' or ')}`);
 }
 
+function rangeFrom(env: NodeJS.ProcessEnv, name: string, fallback: [number, number]): [number, number] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+)-(\d+)$/.exec(raw);
+  const [min, max] = match ? [Number(match[1]), Number(match[2])] : [Number.NaN, Number.NaN];
+  if (!(min >= 1 && max >= min))
+    throw new Error(`${name}=${raw}: expected <min>-<max> seconds, 1 ≤ min ≤ max`);
+  return [min, max];
+}
+
+function envListFrom(raw: string | undefined): Record<string, string> {
+  const entries = (raw ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`CHAOS_PRODUCT_ENV: ${pair}: expected NAME=value`);
+      return [pair.slice(0, at), pair.slice(at + 1)] as const;
+    });
+  return Object.fromEntries(entries);
+}
+
 /** Reads the CHAOS_* variables (defaults: a short local run), the test Postgres URL and REPORT_DIR. */
 export function loadChaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettings {
   const reportDir = env.REPORT_DIR
@@ -80,6 +113,10 @@ export function loadChaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSe
     overloadFactor: numberFrom(env, 'CHAOS_OVERLOAD_FACTOR', 4, { min: 0, integer: false }),
     overloadRate: numberFrom(env, 'CHAOS_OVERLOAD_RATE', 0),
     placement: placementFrom(env.CHAOS_PLACEMENT),
+    network: booleanFrom(env, 'CHAOS_NETWORK', false),
+    partitionSeconds: rangeFrom(env, 'CHAOS_PARTITION_S', [20, 60]),
+    drainBoundSeconds: numberFrom(env, 'CHAOS_DRAIN_BOUND_S', 180, { min: 1 }),
+    productEnv: envListFrom(env.CHAOS_PRODUCT_ENV),
     // TEST_DATABASE_URL, else DATABASE_URL: the server the postgres variants of `npm test` use.
     databaseUrl: TEST_POSTGRES_URL,
     reportDir,

@@ -19,9 +19,11 @@ import { upsertProduct } from '../../db/queries/catalog.js';
 import { type DevServer, startDevServer } from '../../harness/dev-server.js';
 import { freePort } from '../../harness/free-port.js';
 import { type NatsServer, startNatsServer } from '../../harness/nats-server.js';
+import { ensureNftables, networkNamespacesUnavailable } from '../../harness/netns.js';
 import { ManagedProcess, supervisedSpec, tsxCommand } from '../../harness/processes.js';
 import { createThrowawayPostgres } from '../../harness/throwaway-database.js';
 import type { CatalogProduct } from './load.js';
+import { ChaosNetwork } from './network.js';
 import type { ChaosSettings } from './settings.js';
 
 /** A running chaos topology. */
@@ -40,6 +42,8 @@ export interface ChaosTopology {
   temporalAddress(): string;
   /** `nats://host:port` of the run's own NATS server (the same port across restarts). */
   natsUrl: string;
+  /** Each process's namespace and links, when the run has network faults (`CHAOS_NETWORK`). */
+  network: ChaosNetwork | undefined;
   /** Set once `stop()` began: a fault still in flight must not start anything again. */
   readonly stopping: boolean;
   /** Stops the dev server, waits `pauseMs`, starts it again on the same port and file. */
@@ -53,6 +57,9 @@ export interface ChaosTopology {
   /** Tears everything down in reverse order; every step runs even if one before it failed. */
   stop(): Promise<void>;
 }
+
+/** The longest one teardown step may take before the next one runs anyway. */
+const TEARDOWN_STEP_MS = 20_000;
 
 /** Starts the topology of a run and waits for the API's /readyz. */
 export async function startChaosTopology(options: {
@@ -71,10 +78,22 @@ export async function startChaosTopology(options: {
     stopping = true;
     const failures: string[] = [];
     for (const step of teardown.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await step.run();
+        // A step that hangs must not keep the others (stopping the processes above all) from running.
+        await Promise.race([
+          step.run(),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`still running after ${TEARDOWN_STEP_MS / 1000} s`)),
+              TEARDOWN_STEP_MS,
+            );
+          }),
+        ]);
       } catch (error) {
         failures.push(`${step.what}: ${(error as Error).message}`);
+      } finally {
+        clearTimeout(timer);
       }
     }
     if (failures.length > 0) throw new Error(`chaos teardown failed:\n${failures.join('\n')}`);
@@ -122,7 +141,7 @@ export async function startChaosTopology(options: {
     const natsUrl = natsServer.url;
 
     const apiPort = await freePort();
-    const common = {
+    const common: Record<string, string> = {
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: devServer.address,
       NATS_URL: natsUrl,
@@ -131,14 +150,47 @@ export async function startChaosTopology(options: {
       DATABASE_POOL_SIZE: '5',
       // Every process of the run seals payloads with the same key, as a deployment's Secret would give them.
       PAYLOAD_KEYS: payloadKeysForRun('chaos-1'),
+      ...settings.productEnv,
+    };
+    // With network faults, each process runs in a namespace of its own and reaches every dependency over a link
+    // the schedule can cut; without, all of them share the machine's loopback.
+    let network: ChaosNetwork | undefined;
+    if (settings.network) {
+      const unavailable = networkNamespacesUnavailable();
+      if (unavailable) throw new Error(`CHAOS_NETWORK: ${unavailable}`);
+      ensureNftables((line) => console.log(`[chaos] ${line}`));
+      const postgresUrl = new URL(database.url);
+      const temporalUrl = new URL(`grpc://${devServer.address}`);
+      network = new ChaosNetwork({
+        postgres: { host: postgresUrl.hostname, port: Number(postgresUrl.port || 5432) },
+        temporal: { host: temporalUrl.hostname, port: Number(temporalUrl.port) },
+        nats: { host: '127.0.0.1', port: natsPorts.port },
+      });
+      const opened = network;
+      teardown.push({ what: 'remove the network namespaces', run: () => opened.close() });
+    }
+    /** The command and environment of process `name`, inside its namespace when the run has one per process. */
+    const placed = async (
+      name: string,
+      command: { command: string; args: string[] },
+      env: Record<string, string>,
+    ) => {
+      if (!network) return { name, ...command, env: { ...common, ...env } };
+      const link = await network.add(name);
+      return {
+        name,
+        ...link.namespace.wrap(command.command, command.args),
+        env: link.env({ ...common, ...env }),
+      };
     };
     const api = new ManagedProcess(
       supervisedSpec(
-        {
-          name: 'api',
-          ...tsxCommand('api/server.ts'),
-          env: { ...common, PORT: String(apiPort), SAGA_PLACEMENT: settings.placement },
-        },
+        await placed('api', tsxCommand('api/server.ts'), {
+          PORT: String(apiPort),
+          // Inside its namespace the API must listen where the load reaches it, not on the namespace's loopback.
+          ...(network ? { HOST: '0.0.0.0' } : {}),
+          SAGA_PLACEMENT: settings.placement,
+        }),
         logDir,
       ),
     );
@@ -147,41 +199,29 @@ export async function startChaosTopology(options: {
       settings.placement === 'colocated'
         ? [['worker-colocated', 'all']]
         : SERVICE_NAMES.map((service) => [`worker-${service}`, service]);
-    const workers = new Map<string, ManagedProcess>(
-      workerServices.map(([name, services]) => [
+    const workers = new Map<string, ManagedProcess>();
+    for (const [name, services] of workerServices) {
+      const spec = await placed(
         name,
-        new ManagedProcess(
-          supervisedSpec(
-            {
-              name,
-              ...tsxCommand('workers/main.ts', [
-                '--service',
-                services,
-                '--workflow-bundle',
-                workflowBundlePath,
-              ]),
-              env: {
-                ...common,
-                FAULT_RATE: String(settings.faultRate),
-                FAULT_AFTER_RATE: String(settings.afterFaultRate),
-                FAULT_LATENCY_MS: String(settings.latencyMs),
-                WORKER_HTTP_PORT: '0',
-                TEMPORAL_METRICS_PORT: '0',
-                SHUTDOWN_GRACE_SECONDS: '5',
-              },
-            },
-            logDir,
-          ),
-        ),
-      ]),
-    );
+        tsxCommand('workers/main.ts', ['--service', services, '--workflow-bundle', workflowBundlePath]),
+        {
+          FAULT_RATE: String(settings.faultRate),
+          FAULT_AFTER_RATE: String(settings.afterFaultRate),
+          FAULT_LATENCY_MS: String(settings.latencyMs),
+          WORKER_HTTP_PORT: '0',
+          TEMPORAL_METRICS_PORT: '0',
+          SHUTDOWN_GRACE_SECONDS: '5',
+        },
+      );
+      workers.set(name, new ManagedProcess(supervisedSpec(spec, logDir)));
+    }
     const consumer = new ManagedProcess(
       supervisedSpec(
-        {
-          name: 'consumer-notifications',
-          ...tsxCommand('consumers/notifications/main.ts', ['--service', 'notifications']),
-          env: { ...common, CONSUMER_HTTP_PORT: '0', SHUTDOWN_GRACE_SECONDS: '5' },
-        },
+        await placed(
+          'consumer-notifications',
+          tsxCommand('consumers/notifications/main.ts', ['--service', 'notifications']),
+          { CONSUMER_HTTP_PORT: '0', SHUTDOWN_GRACE_SECONDS: '5' },
+        ),
         logDir,
       ),
     );
@@ -202,7 +242,7 @@ export async function startChaosTopology(options: {
     }, 500);
     teardown.push({ what: 'stop sampling memory', run: () => clearInterval(sampler) });
 
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const apiUrl = `http://${network ? network.of('api').namespace.address : '127.0.0.1'}:${apiPort}`;
     await api.waitReady(`${apiUrl}/readyz`, 60_000);
 
     let sql: postgres.Sql | undefined;
@@ -217,6 +257,7 @@ export async function startChaosTopology(options: {
       logDir,
       temporalAddress: () => (devServer as DevServer).address,
       natsUrl,
+      network,
       get stopping() {
         return stopping;
       },
@@ -235,7 +276,8 @@ export async function startChaosTopology(options: {
       sql() {
         if (!sql) {
           const opened = postgres(database.url, { max: 2, onnotice: () => {} });
-          teardown.push({ what: 'close the SQL client', run: () => opened.end() });
+          // With a timeout: postgres.js's end() waits forever for a connection a Postgres restart closed mid-query.
+          teardown.push({ what: 'close the SQL client', run: () => opened.end({ timeout: 5 }) });
           sql = opened;
         }
         return sql;
