@@ -184,10 +184,15 @@ export function placeOrders(options: {
 export async function drainOrders(sql: postgres.Sql, acceptedCount: number, timeoutSeconds: number) {
   const deadline = Date.now() + timeoutSeconds * 1000;
   while (Date.now() < deadline) {
-    const [row] =
-      await sql`select count(*)::int as open from orders.orders where status not in ('COMPLETED','FAILED','CANCELLED')`;
-    const rows = await sql`select count(*)::int as n from orders.orders`;
-    if ((row?.open as number) + Math.max(0, acceptedCount - (rows[0]?.n as number)) === 0) return;
+    // A poll that fails (the harness's own connection lost to a Postgres restart the schedule made) is retried.
+    const open = await sql`
+      select count(*) filter (where status not in ('COMPLETED','FAILED','CANCELLED'))::int as open,
+             count(*)::int as n
+        from orders.orders`.then(
+      ([row]) => (row?.open as number) + Math.max(0, acceptedCount - (row?.n as number)),
+      () => undefined,
+    );
+    if (open === 0) return;
     await sleep(1000);
   }
 }
