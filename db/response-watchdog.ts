@@ -79,7 +79,8 @@ export function watchResponses(socket: net.Socket, responseTimeoutMs: number): n
                 new Error(
                   `Postgres sent nothing for ${responseTimeoutMs} ms while a query awaited its answer`,
                 ),
-                { code: 'RESPONSE_TIMEOUT' },
+                // ETIMEDOUT, as a socket that timed out: every classifier of lost connections knows it.
+                { code: 'ETIMEDOUT' },
               ),
             );
           }, responseTimeoutMs)

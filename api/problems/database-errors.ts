@@ -14,8 +14,12 @@ const CONNECTION_CODES = new Set([
   'CONNECT_TIMEOUT',
 ]);
 
-/** SQLSTATEs for lost connections, shutdowns and exhausted connection slots. */
-const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
+/**
+ * SQLSTATEs for lost connections, shutdowns, exhausted connection slots, and a statement the server cancelled at
+ * its timeout (57014) or a session it ended idle in a transaction (25P03): the database is too slow or too far to
+ * answer now, which a retry later may not be.
+ */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300|57014|25P03)$/;
 
 /** True when an error (or one of its causes) says the database is unreachable or shutting down. */
 export function isDatabaseUnavailable(err: unknown): boolean {

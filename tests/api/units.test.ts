@@ -85,6 +85,9 @@ describe('error classification', () => {
     ).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '57P01' }))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '23505' }))).toBe(false);
+    // Cancelled at the statement timeout, ended idle in a transaction: too slow or too far now, so 503.
+    expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '57014' }))).toBe(true);
+    expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: '25P03' }))).toBe(true);
   });
 });
 
