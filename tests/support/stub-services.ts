@@ -32,6 +32,9 @@ export class StubServices {
   readonly statuses: string[] = [];
   /** Every status write as the saga sent it (seq, failure, the whole view). */
   readonly statusWrites: SetOrderStatusInput[] = [];
+  /** The input of every successful step attempt, in the order they ran. */
+  readonly inputs: Array<{ name: ActivityName; input: unknown }> = [];
+  private readonly statusGates = new Map<string, { reached: () => void; released: Promise<void> }>();
   private readonly results = new Map<ActivityName, (input: unknown) => unknown>();
   readonly attempts: Partial<Record<ActivityName, number>> = {};
   private readonly plans = new Map<ActivityName, FailurePlan>();
@@ -66,6 +69,25 @@ export class StubServices {
     return { reached: reachedPromise, release };
   }
 
+  /** Holds the (first) write of `status` until released: a cancel can then land between two steps. */
+  holdStatus(status: string): Gate {
+    let reached!: () => void;
+    let release!: () => void;
+    const reachedPromise = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.statusGates.set(status, { reached, released });
+    return { reached: reachedPromise, release };
+  }
+
+  /** The inputs `name` ran with. */
+  inputsOf(name: ActivityName): unknown[] {
+    return this.inputs.filter((call) => call.name === name).map((call) => call.input);
+  }
+
   compensations(): string[] {
     return this.calls.filter((name) => (COMPENSATIONS as string[]).includes(name));
   }
@@ -81,15 +103,22 @@ export class StubServices {
     const failure = this.plans.get(name)?.(attempt);
     if (failure) throw failure;
     this.calls.push(name);
+    this.inputs.push({ name, input });
     const override = this.results.get(name);
     return override ? (override(input) as T) : result();
   }
 
   readonly orders: OrdersActivities = {
-    createOrderRecord: async () => {
-      await this.step('createOrderRecord', () => undefined);
+    createOrderRecord: async (input) => {
+      await this.step('createOrderRecord', () => undefined, input);
     },
     setOrderStatus: async (input: SetOrderStatusInput) => {
+      const gate = this.statusGates.get(input.status);
+      if (gate) {
+        this.statusGates.delete(input.status);
+        gate.reached();
+        await gate.released;
+      }
       const refused = this.refuseStatusWrite(input);
       if (refused) throw refused;
       this.statuses.push(input.status);
