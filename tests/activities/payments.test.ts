@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaymentsActivities } from '../../activities/payments.js';
+import { createPaymentsActivities, INVALID_PAYMENT_REQUEST } from '../../activities/payments.js';
 import {
   FLAKY_FAILED_ATTEMPTS,
   PAYMENT_DECLINED,
@@ -43,6 +43,32 @@ for (const { driver, skip } of TEST_DRIVERS) {
 
     const entries = (orderId: string) => db.select().from(ledger).where(eq(ledger.orderId, orderId));
     const kinds = async (orderId: string) => (await entries(orderId)).map((row) => row.kind).sort();
+
+    it.each([
+      ['negative', -1],
+      ['fractional', 12.5],
+      ['not a number', Number.NaN],
+      ['infinite', Number.POSITIVE_INFINITY],
+    ])('refuses a %s amount for good, before touching the ledger', async (_, amountCents) => {
+      const orderId = uniqueId('order');
+      const failure = await expectBusinessFailure(
+        runActivity(payments.chargePayment, { orderId, amountCents, paymentToken: 'tok_ok' }),
+        INVALID_PAYMENT_REQUEST,
+      );
+      expect(failure.message).toContain(orderId);
+      expect(await entries(orderId)).toEqual([]);
+    });
+
+    it('charges a zero amount (a fully discounted order) like any other, once', async () => {
+      const orderId = uniqueId('order');
+      const input = { orderId, amountCents: 0, paymentToken: 'tok_ok' };
+      expect(await runActivity(payments.chargePayment, input)).toMatchObject({
+        status: 'CHARGED',
+        amountCents: 0,
+        changed: true,
+      });
+      expect(await kinds(orderId)).toEqual(['CHARGE']);
+    });
 
     it('charges once when called twice, with the same charge id', async () => {
       const orderId = uniqueId('order');
