@@ -2,7 +2,8 @@
  * The database timeouts against a real Postgres server, through a forwarding proxy that can hang the link: a query
  * on a connection whose packets stop fails within statement timeout + margin instead of hanging, the pool recovers
  * once the link heals, a session whose client went quiet mid-transaction loses its locks at the idle-in-transaction
- * timeout, and a slow statement is cancelled by the server.
+ * timeout, a slow statement is cancelled by the server, and queries waiting for a connection the link cannot give fail
+ * within the same deadline.
  */
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -83,6 +84,56 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, t
       expect(ms).toBeLessThan(TIMEOUTS.statementMs + RESPONSE_MARGIN_MS + 2_000);
     } finally {
       proxy.heal();
+    }
+    await handle.ping();
+  });
+
+  it('fails, never loses, queries issued the moment a connection failed (vendor/postgres/PATCHED.md)', async () => {
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const single = await openDatabase({ url: viaProxy.toString(), poolSize: 1, timeouts: TIMEOUTS });
+    try {
+      await single.ping();
+      proxy.partition();
+      // Retried as soon as the first fails, before the dropped socket's close event: they reach the dying connection.
+      const retried = single
+        .ping()
+        .catch(() => Promise.allSettled(Array.from({ length: 3 }, () => single.ping())));
+      const outcomes = (await Promise.race([
+        retried,
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000)),
+      ])) as PromiseSettledResult<void>[] | string;
+      expect(outcomes).not.toBe('still waiting');
+      expect((outcomes as PromiseSettledResult<void>[]).map((o) => o.status)).toEqual(
+        Array(3).fill('rejected'),
+      );
+    } finally {
+      proxy.heal();
+      await single.close().catch(() => {});
+    }
+  });
+
+  it('fails queries queued behind hung connections within the same deadline, not one connect timeout after another', async () => {
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const single = await openDatabase({ url: viaProxy.toString(), poolSize: 1, timeouts: TIMEOUTS });
+    try {
+      await single.ping();
+      proxy.partition();
+      // The pool's connection hangs and is dropped at the deadline ...
+      await expect(single.ping()).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const started = Date.now();
+      // ... so each query now needs a new one, which cannot be opened: one connects, the others queue for it.
+      const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => single.ping()));
+      const ms = Date.now() - started;
+      expect(outcomes.map((o) => o.status)).toEqual(Array(6).fill('rejected'));
+      for (const outcome of outcomes)
+        expect(isDatabaseUnavailable((outcome as PromiseRejectedResult).reason)).toBe(true);
+      expect(ms).toBeLessThan(TIMEOUTS.statementMs + RESPONSE_MARGIN_MS + 1_500);
+    } finally {
+      proxy.heal();
+      await single.close().catch(() => {});
     }
     await handle.ping();
   });
