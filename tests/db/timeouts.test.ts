@@ -36,6 +36,12 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, t
   let proxy: TcpProxy;
   let handle: DatabaseHandle;
   let direct: postgres.Sql;
+  /** A pool of `poolSize` on the test database, through the proxy, with the test's timeouts. */
+  const openViaProxy = (poolSize: number) => {
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    return openDatabase({ url: viaProxy.toString(), poolSize, timeouts: TIMEOUTS });
+  };
 
   beforeAll(async () => {
     database = await createThrowawayPostgres(TEST_POSTGRES_URL as string, 'timeouts');
@@ -45,9 +51,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, t
       targetHost: target.hostname,
       targetPort: Number(target.port || 5432),
     });
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    handle = await openDatabase({ url: viaProxy.toString(), poolSize: 2, timeouts: TIMEOUTS });
+    handle = await openViaProxy(2);
     direct = postgres(database.url, { max: 1, onnotice: () => {} });
   });
   afterAll(async () => {
@@ -89,9 +93,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, t
   });
 
   it('fails, never loses, queries issued the moment a connection failed (vendor/postgres/PATCHED.md)', async () => {
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    const single = await openDatabase({ url: viaProxy.toString(), poolSize: 1, timeouts: TIMEOUTS });
+    const single = await openViaProxy(1);
     try {
       await single.ping();
       proxy.partition();
@@ -114,9 +116,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, t
   });
 
   it('fails queries queued behind hung connections within the same deadline, not one connect timeout after another', async () => {
-    const viaProxy = new URL(database.url);
-    viaProxy.port = String(proxy.port);
-    const single = await openDatabase({ url: viaProxy.toString(), poolSize: 1, timeouts: TIMEOUTS });
+    const single = await openViaProxy(1);
     try {
       await single.ping();
       proxy.partition();

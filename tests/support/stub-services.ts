@@ -26,6 +26,20 @@ export interface Gate {
   release(): void;
 }
 
+/** A gate: `register` gets the stub's side (call `reached`, await `released`), the test gets the other. */
+function openGate(register: (gate: { reached: () => void; released: Promise<void> }) => void): Gate {
+  let reached!: () => void;
+  let release!: () => void;
+  const reachedPromise = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  register({ reached, released });
+  return { reached: reachedPromise, release };
+}
+
 export class StubServices {
   /** Names of activities in the order their successful attempts ran. */
   readonly calls: string[] = [];
@@ -57,30 +71,12 @@ export class StubServices {
   }
 
   hold(name: ActivityName): Gate {
-    let reached!: () => void;
-    let release!: () => void;
-    const reachedPromise = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.gates.set(name, { reached, released });
-    return { reached: reachedPromise, release };
+    return openGate((gate) => this.gates.set(name, gate));
   }
 
   /** Holds the (first) write of `status` until released: a cancel can then land between two steps. */
   holdStatus(status: string): Gate {
-    let reached!: () => void;
-    let release!: () => void;
-    const reachedPromise = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.statusGates.set(status, { reached, released });
-    return { reached: reachedPromise, release };
+    return openGate((gate) => this.statusGates.set(status, gate));
   }
 
   /** The inputs `name` ran with. */

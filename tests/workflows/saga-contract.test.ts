@@ -105,21 +105,24 @@ describe.each(SAGA_PLACEMENTS)('the saga as its services see it (%s)', (placemen
 });
 
 describe('cancels landing between steps (distributed: the status write and the step are separate activities)', () => {
+  const runDistributed = (stubs: StubServices, drive: Parameters<typeof runStubSaga>[0]['drive']) =>
+    runStubSaga({
+      env,
+      bundlePath: inject('workflowBundlePath'),
+      stubs,
+      input: stubOrderInput(),
+      ...(drive ? { drive } : {}),
+    });
+
   // The status write is a local activity: the update reaches the saga with the task's heartbeat (~8 s), while the
   // write is still held, so the cancel lands after the reservation and before the charge starts.
   it('accepted during the status write before charging: nothing is charged, the reservation is undone', async () => {
     const stubs = new StubServices();
     const gate = stubs.holdStatus('CHARGING');
-    const { state } = await runStubSaga({
-      env,
-      bundlePath: inject('workflowBundlePath'),
-      stubs,
-      input: stubOrderInput(),
-      drive: async (handle) => {
-        await gate.reached;
-        expect(await handle.executeUpdate(cancelOrderUpdate)).toEqual({ accepted: true, status: 'CHARGING' });
-        gate.release();
-      },
+    const { state } = await runDistributed(stubs, async (handle) => {
+      await gate.reached;
+      expect(await handle.executeUpdate(cancelOrderUpdate)).toEqual({ accepted: true, status: 'CHARGING' });
+      gate.release();
     });
     expect(state.status).toBe('CANCELLED');
     expect(stubs.calls).not.toContain('chargePayment');
@@ -130,17 +133,11 @@ describe('cancels landing between steps (distributed: the status write and the s
   it('a second cancel is accepted again and undoes nothing twice', async () => {
     const stubs = new StubServices();
     const gate = stubs.hold('chargePayment');
-    const { state } = await runStubSaga({
-      env,
-      bundlePath: inject('workflowBundlePath'),
-      stubs,
-      input: stubOrderInput(),
-      drive: async (handle) => {
-        await gate.reached;
-        expect(await handle.executeUpdate(cancelOrderUpdate)).toEqual({ accepted: true, status: 'CHARGING' });
-        expect(await handle.executeUpdate(cancelOrderUpdate)).toMatchObject({ accepted: true });
-        gate.release();
-      },
+    const { state } = await runDistributed(stubs, async (handle) => {
+      await gate.reached;
+      expect(await handle.executeUpdate(cancelOrderUpdate)).toEqual({ accepted: true, status: 'CHARGING' });
+      expect(await handle.executeUpdate(cancelOrderUpdate)).toMatchObject({ accepted: true });
+      gate.release();
     });
     expect(state.status).toBe('CANCELLED');
     expect(stubs.compensations()).toEqual(['refundPayment', 'releaseStock']);

@@ -1,0 +1,28 @@
+/**
+ * The tests the mutation run (`npm run test:mutation`, stryker.config.mjs) runs against each mutant: the ones that
+ * exercise the mutated modules in this process — the saga on the time-skipping test server (its workflow code in
+ * this process's sandbox, TEMPORAL_DEBUG=1), the activities on PGlite, the API's guards, the events relay and
+ * consumer. Tests that start processes or whole stacks would run the unmutated code (or every mutant's code at once)
+ * and only slow the run.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'tests/workflows/**/*.test.ts',
+      'tests/activities/**/*.test.ts',
+      'tests/api/units.test.ts',
+      'tests/api/auth.test.ts',
+      'tests/api/cursor.test.ts',
+      'tests/events/envelope.test.ts',
+      'tests/events/outbox.test.ts',
+      'tests/events/relay.test.ts',
+      'tests/events/consumer.test.ts',
+    ],
+    globalSetup: ['tests/mutation/global-setup.ts'],
+    hookTimeout: 120_000,
+    testTimeout: 60_000,
+    pool: 'forks',
+  },
+});
