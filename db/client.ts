@@ -20,7 +20,6 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseSslSettings, DatabaseTimeouts } from '../core/config.js';
-import { boundPoolWait } from './queue-deadline.js';
 import { watchedSocketFactory } from './response-watchdog.js';
 import * as schema from './schema/index.js';
 import { statementCounter, traceTransactions } from './tracing.js';
@@ -143,7 +142,6 @@ function openPostgres(
     ...(ssl !== undefined ? { ssl } : {}),
     ...postgresTimeoutOptions(timeouts),
   });
-  if (timeouts && timeouts.statementMs > 0) boundPoolWait(client, timeouts.statementMs + RESPONSE_MARGIN_MS);
   const db: Database = drizzlePostgres(client, { schema, logger: statementCounter });
   traceTransactions(db, decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres');
   return {

@@ -32,6 +32,9 @@ export const COMPOSITE_ACTIVITIES: ReadonlySet<string> = new Set<keyof Colocated
  */
 export const OVERRUN_MARGIN_MS = 5_000;
 
+/** Failure type of an attempt the worker gave up at its start-to-close timeout (Temporal retries it). */
+export const ATTEMPT_ABANDONED = 'AttemptAbandoned';
+
 /** Whether Temporal retries an attempt that threw `error` (a non-retryable ApplicationFailure ends the activity). */
 function isRetryable(error: unknown): boolean {
   return !(error instanceof ApplicationFailure && error.nonRetryable);
@@ -106,6 +109,40 @@ export function activityMetricsInterceptor(
       timer.unref();
       return () => clearTimeout(timer);
     };
+    /**
+     * Ends the attempt at its start-to-close timeout even if its work has not: by then Temporal has timed it out and
+     * scheduled a retry, so holding the slot (and waiting, e.g., for a pool connection the database cannot give)
+     * only starves the worker. The work may still finish later; every step is idempotent and every late landing
+     * voided by its tombstone, so that is harmless. Logged and counted (saga_activity_attempts_abandoned_total).
+     */
+    const abandonAtTimeout = <T>(activity: string, work: Promise<T>): Promise<T> => {
+      const timeoutMs = ctx.info.startToCloseTimeoutMs;
+      if (!timeoutMs) return work;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const service = typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
+          metrics.activityAbandoned.inc({ service, activity });
+          ctx.log.warn(
+            'activity attempt abandoned at its start-to-close timeout; its work may still finish',
+            {
+              activity,
+              attempt: ctx.info.attempt,
+              timeoutMs,
+            },
+          );
+          // Its outcome no longer matters to anyone: keep a late failure from becoming an unhandled rejection.
+          work.catch(() => {});
+          reject(
+            ApplicationFailure.create({
+              type: ATTEMPT_ABANDONED,
+              message: `${activity}: attempt abandoned at its start-to-close timeout (${timeoutMs} ms)`,
+            }),
+          );
+        }, timeoutMs);
+      });
+      return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+    };
     return {
       inbound: {
         async execute(input, next) {
@@ -114,8 +151,10 @@ export function activityMetricsInterceptor(
           const stopWatching = watchOverrun(activity);
           try {
             // An activity made of other services' steps is measured step by step, not as itself.
-            if (COMPOSITE_ACTIVITIES.has(activity)) return await withStepMeasure(measure, run);
-            return await measure(activity, run);
+            const work = COMPOSITE_ACTIVITIES.has(activity)
+              ? withStepMeasure(measure, run)
+              : measure(activity, run);
+            return await abandonAtTimeout(activity, work);
           } finally {
             stopWatching();
           }

@@ -11,6 +11,7 @@ export interface SagaMetrics {
   activityDuration: Histogram<'service' | 'activity' | 'outcome'>;
   activityFailures: Counter<'service' | 'activity' | 'retryable' | 'type'>;
   activityOverruns: Counter<'service' | 'activity'>;
+  activityAbandoned: Counter<'service' | 'activity'>;
   compensations: Counter<'service' | 'activity'>;
   compensationFailures: Counter<'service' | 'activity'>;
   compensationsStuck: Counter;
@@ -67,6 +68,12 @@ export function sagaMetricsIn(registry: Registry): SagaMetrics {
     activityOverruns: new Counter({
       name: 'saga_activity_overruns_total',
       help: 'Activity attempts still running past their start-to-close timeout plus a margin (Temporal has retried them elsewhere; the attempt holds a slot), by service and activity',
+      labelNames: ['service', 'activity'],
+      registers,
+    }),
+    activityAbandoned: new Counter({
+      name: 'saga_activity_attempts_abandoned_total',
+      help: 'Activity attempts the worker ended at their start-to-close timeout while their work still ran (Temporal retries them), by service and activity',
       labelNames: ['service', 'activity'],
       registers,
     }),

@@ -194,7 +194,7 @@ const databaseVars = {
   /** PEM file of the CA that signed the Postgres server certificate (implies `verify-full`). */
   DATABASE_SSL_CA: optionalText,
   /** Seconds to open a Postgres connection (TCP, TLS and authentication) before giving up. */
-  DATABASE_CONNECT_TIMEOUT_S: z.coerce.number().int().min(1).max(300).default(5),
+  DATABASE_CONNECT_TIMEOUT_S: z.coerce.number().int().min(1).max(300).default(3),
   /** Postgres `statement_timeout` of every session, ms (0: none, and no answer deadline either). */
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** Postgres `idle_in_transaction_session_timeout`, ms: the server ends a session whose client went quiet mid-transaction. */

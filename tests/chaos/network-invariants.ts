@@ -92,15 +92,25 @@ export function watchSessions(
   };
 }
 
-/** Attempts the workers logged as still running 5 s past their start-to-close timeout. */
-export function overrunResult(logDir: string, workers: readonly string[], attempts: number): InvariantResult {
-  const violations = workers.flatMap((worker) =>
+/** The lines of the workers' logs that contain `text`, each prefixed with its worker. */
+function workerLines(logDir: string, workers: readonly string[], text: string): string[] {
+  return workers.flatMap((worker) =>
     readFileSync(path.join(logDir, `${worker}.log`), 'utf8')
       .split('\n')
-      .filter((line) => line.includes('activity attempt overran its start-to-close timeout'))
+      .filter((line) => line.includes(text))
       .map((line) => `${worker}: ${line.slice(0, 300)}`),
   );
+}
+
+/** Attempts the workers logged as still running 5 s past their start-to-close timeout. */
+export function overrunResult(logDir: string, workers: readonly string[], attempts: number): InvariantResult {
+  const violations = workerLines(logDir, workers, 'activity attempt overran its start-to-close timeout');
   return { name: NETWORK_INVARIANTS.noOverrun, checked: attempts, violations };
+}
+
+/** Attempts the workers ended at their timeout while their work still ran (a figure, not a violation). */
+export function abandonedAttempts(logDir: string, workers: readonly string[]): number {
+  return workerLines(logDir, workers, 'abandoned at its start-to-close timeout').length;
 }
 
 export function idleInTransactionResult(watch: SessionWatch): InvariantResult {

@@ -61,6 +61,7 @@ export function chaosReport(settings: ChaosSettings, run: ChaosRun): string {
     ...networkRows(settings, run),
     `| time placing orders | ${load.placingSeconds.toFixed(1)} s${run.paceRate ? ` (held to ${run.paceRate.toFixed(2)} orders/s to span the fault schedule)` : ''} |`,
     `| longest stall (orders open, none ending) | ${run.sessions.longestStallSeconds.toFixed(0)} s |`,
+    `| attempts ended at their start-to-close timeout while their work ran on | ${run.abandoned} |`,
     `| longest session idle in a transaction | ${(run.sessions.longestIdleInTransactionMs / 1000).toFixed(1)} s (${run.sessions.samples} samples) |`,
     `| time to drain after the last fault | ${run.drainSeconds.toFixed(1)} s |`,
     `| events settled after the drain (outboxes published, notifications consumed) | ${run.events.seconds.toFixed(1)} s${run.events.unpublished + run.events.unconsumed > 0 ? ` (gave up: ${run.events.unpublished} unpublished, ${run.events.unconsumed} unconsumed)` : ''} |`,

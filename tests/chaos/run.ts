@@ -24,6 +24,7 @@ import {
   planOrders,
 } from './load.js';
 import {
+  abandonedAttempts,
   drainBoundResult,
   idleInTransactionResult,
   overrunResult,
@@ -50,6 +51,8 @@ export interface ChaosRun {
   paceRate: number | undefined;
   /** Sessions idle in a transaction and the longest stall, sampled over the run. */
   sessions: SessionWatch;
+  /** Attempts the workers ended at their start-to-close timeout while their work still ran. */
+  abandoned: number;
   /** Accepted orders per second over placing and draining. */
   throughput: number;
   results: InvariantResult[];
@@ -181,6 +184,7 @@ export async function runChaos(
     drainSeconds,
     paceRate,
     sessions: sessionWatch,
+    abandoned: abandonedAttempts(topology.logDir, [...topology.workers.keys()]),
     throughput,
     results,
     events: events.settle,
