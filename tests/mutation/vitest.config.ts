@@ -7,19 +7,22 @@
  */
 import { defineConfig } from 'vitest/config';
 
+/** Every test a mutant may meet; `MUTATION_TESTS` (comma-separated globs) narrows it for a run of one area. */
+const ALL_TESTS = [
+  'tests/workflows/**/*.test.ts',
+  'tests/activities/**/*.test.ts',
+  'tests/api/units.test.ts',
+  'tests/api/auth.test.ts',
+  'tests/api/cursor.test.ts',
+  'tests/events/envelope.test.ts',
+  'tests/events/outbox.test.ts',
+  'tests/events/relay.test.ts',
+  'tests/events/consumer.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: [
-      'tests/workflows/**/*.test.ts',
-      'tests/activities/**/*.test.ts',
-      'tests/api/units.test.ts',
-      'tests/api/auth.test.ts',
-      'tests/api/cursor.test.ts',
-      'tests/events/envelope.test.ts',
-      'tests/events/outbox.test.ts',
-      'tests/events/relay.test.ts',
-      'tests/events/consumer.test.ts',
-    ],
+    include: process.env.MUTATION_TESTS ? process.env.MUTATION_TESTS.split(',') : ALL_TESTS,
     globalSetup: ['tests/mutation/global-setup.ts'],
     hookTimeout: 120_000,
     testTimeout: 60_000,
