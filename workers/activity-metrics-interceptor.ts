@@ -89,8 +89,8 @@ export function activityMetricsInterceptor(
       }
     };
     /**
-     * An attempt the server has long timed out and retried still holds a slot and maybe a connection here: a hang,
-     * which the database timeouts exist to prevent. Logged (the chaos run counts these lines) and counted.
+     * An attempt still running 5 s after its timeout, although `abandonAtTimeout` ends it then: an event loop blocked
+     * for seconds, or that guard broken. Logged (the chaos run counts these lines) and counted; should stay at zero.
      */
     const watchOverrun = (activity: string): (() => void) => {
       const timeoutMs = ctx.info.startToCloseTimeoutMs;
