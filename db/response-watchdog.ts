@@ -29,8 +29,10 @@ const READY_FOR_QUERY = 'Z'.charCodeAt(0);
  * Splits a byte stream into Postgres messages (type byte, int32 length including itself) across chunk boundaries and
  * calls `onType` with each message's type. The frontend's first message (startup) has no type byte: `untyped` skips it.
  */
+const EMPTY = Buffer.alloc(0);
+
 class MessageScanner {
-  private pending = Buffer.alloc(0);
+  private pending = EMPTY;
   /** Bytes of the current message's body still to skip. */
   private skip = 0;
   constructor(
@@ -40,7 +42,7 @@ class MessageScanner {
 
   push(chunk: Buffer): void {
     let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     for (;;) {
       if (this.skip > 0) {
         const n = Math.min(this.skip, data.length);
@@ -69,23 +71,27 @@ class MessageScanner {
 export function watchResponses(socket: net.Socket, responseTimeoutMs: number): net.Socket {
   let outstanding = 0;
   let timer: NodeJS.Timeout | undefined;
+  const expire = () =>
+    socket.destroy(
+      Object.assign(
+        new Error(`Postgres sent nothing for ${responseTimeoutMs} ms while a query awaited its answer`),
+        {
+          // ETIMEDOUT, as a socket that timed out: every classifier of lost connections knows it.
+          code: 'ETIMEDOUT',
+        },
+      ),
+    );
+  /** (Re)starts the deadline while a request is outstanding, stops it when none is. */
   const arm = () => {
-    clearTimeout(timer);
-    timer =
-      outstanding > 0
-        ? setTimeout(() => {
-            socket.destroy(
-              Object.assign(
-                new Error(
-                  `Postgres sent nothing for ${responseTimeoutMs} ms while a query awaited its answer`,
-                ),
-                // ETIMEDOUT, as a socket that timed out: every classifier of lost connections knows it.
-                { code: 'ETIMEDOUT' },
-              ),
-            );
-          }, responseTimeoutMs)
-        : undefined;
-    timer?.unref();
+    if (outstanding === 0) {
+      clearTimeout(timer);
+      timer = undefined;
+    } else if (timer) {
+      timer.refresh();
+    } else {
+      timer = setTimeout(expire, responseTimeoutMs);
+      timer.unref();
+    }
   };
   const sent = new MessageScanner((type) => {
     if (type === -1 || ANSWERED_BY_READY.has(type)) outstanding += 1;
@@ -97,7 +103,8 @@ export function watchResponses(socket: net.Socket, responseTimeoutMs: number): n
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   socket.write = ((chunk: unknown, ...rest: unknown[]) => {
     const wasIdle = outstanding === 0;
-    if (Buffer.isBuffer(chunk) || chunk instanceof Uint8Array) sent.push(Buffer.from(chunk));
+    // A view, not a copy: the scanner only reads it (and copies what it must keep).
+    if (chunk instanceof Uint8Array) sent.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     // Progress on the server's side resets the deadline; a new request after silence starts it.
     if (wasIdle && outstanding > 0) arm();
     return write(chunk, ...rest);

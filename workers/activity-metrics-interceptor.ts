@@ -55,10 +55,12 @@ export function activityMetricsInterceptor(
   metrics: SagaMetrics,
 ): ActivityInterceptorsFactory {
   const events = sagaEventMetrics(metrics);
+  const serviceFor = (activity: string) =>
+    typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
   return (ctx) => {
     /** Times one attempt (or one inner step) of `activity` and counts its outcome, under the activity's service. */
     const measure: StepMeasure = async (activity, run) => {
-      const service = typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
+      const service = serviceFor(activity);
       const compensation = COMPENSATION_ACTIVITIES.has(activity);
       const started = process.hrtime.bigint();
       const observe = (outcome: 'success' | 'failure' | 'cancelled') =>
@@ -97,7 +99,7 @@ export function activityMetricsInterceptor(
       if (!timeoutMs) return () => {};
       const started = Date.now();
       const timer = setTimeout(() => {
-        const service = typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
+        const service = serviceFor(activity);
         metrics.activityOverruns.inc({ service, activity });
         ctx.log.warn('activity attempt overran its start-to-close timeout', {
           activity,
@@ -121,7 +123,7 @@ export function activityMetricsInterceptor(
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const service = typeof serviceOf === 'function' ? serviceOf(activity) : serviceOf;
+          const service = serviceFor(activity);
           metrics.activityAbandoned.inc({ service, activity });
           ctx.log.warn(
             'activity attempt abandoned at its start-to-close timeout; its work may still finish',
