@@ -5,7 +5,7 @@ import { loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { startTracing } from '../core/tracing.js';
-import { openDatabase } from '../db/client.js';
+import { logLateAnswers, openDatabase } from '../db/client.js';
 import { describeCodecServer } from './codec/routes.js';
 import { startApiServer } from './configured-app.js';
 
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const logger = createLogger('api', config.logLevel);
   const tracing = startTracing(config.tracing, 'order-saga-api', config.versioning.buildId);
   const protection = loadPayloadProtection(config, logger);
-  const database = await openDatabase(config.database);
+  const database = await openDatabase({ ...config.database, onLateAnswer: logLateAnswers(logger) });
   const server = await startApiServer({ config, protection, database, logger });
   logger.info({ url: server.url }, 'api listening');
   if (!config.auth.enabled) logger.warn('auth is OFF: no API_KEYS or ADMIN_API_KEYS configured (dev mode)');

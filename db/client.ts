@@ -19,7 +19,9 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from '../core/config/schema.js';
 import type { DatabaseSslSettings, DatabaseTimeouts } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
 import { watchedSocketFactory } from './response-watchdog.js';
 import * as schema from './schema/index.js';
 import { statementCounter, traceTransactions } from './tracing.js';
@@ -69,10 +71,23 @@ export interface OpenDatabaseOptions {
   ssl?: DatabaseSslSettings | undefined;
   /** Connect, statement and idle-in-transaction timeouts and keepalives; undefined keeps postgres.js's defaults. */
   timeouts?: DatabaseTimeouts | undefined;
+  /**
+   * Called with how long a Postgres request waited for its answer when that was longer than the answer deadline
+   * (statement timeout + margin; the default's when there is none), with `timeouts` set. Processes log it.
+   */
+  onLateAnswer?: ((waitedMs: number, lateAfterMs: number) => void) | undefined;
 }
 
 /** How long past `statement_timeout` a query may wait for the server's first answer before its socket is dropped. */
 export const RESPONSE_MARGIN_MS = 2_000;
+
+/** The line a process logs for each late answer; the chaos run counts them. */
+export const LATE_ANSWER_MESSAGE = 'a Postgres answer came later than its deadline allows';
+
+/** `onLateAnswer` for a process: a warning with how long the request waited. */
+export function logLateAnswers(logger: Logger): NonNullable<OpenDatabaseOptions['onLateAnswer']> {
+  return (waitedMs, lateAfterMs) => logger.warn({ waitedMs, lateAfterMs }, LATE_ANSWER_MESSAGE);
+}
 
 /** What postgres.js gets as `ssl`: off, encrypted without verification, or verified against a CA and host name. */
 export type PostgresSsl = false | 'require' | ConnectionOptions;
@@ -102,19 +117,30 @@ export const PGLITE_MEMORY = 'memory://';
 /** Opens the database described by `opts`; the caller owns the handle and must close it. */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseHandle> {
   return opts.url
-    ? openPostgres(opts.url, opts.poolSize ?? 10, postgresSslOption(opts.ssl), opts.timeouts)
+    ? openPostgres(
+        opts.url,
+        opts.poolSize ?? 10,
+        postgresSslOption(opts.ssl),
+        opts.timeouts,
+        opts.onLateAnswer,
+      )
     : openPglite(opts.pgliteDir);
 }
 
 /**
  * postgres.js options for `timeouts`: the server enforces the statement and idle-in-transaction timeouts (so a client
  * that vanished mid-transaction loses its locks), the client the connect timeout, keepalives on idle connections and a
- * deadline on answers (db/response-watchdog.ts) for connections that hang instead of failing.
+ * deadline on answers (db/response-watchdog.ts) for connections that hang instead of failing. Answers are measured
+ * whether or not there is a deadline: one later than the deadline (the default's without a statement timeout) goes to
+ * `onLateAnswer`.
  */
 export function postgresTimeoutOptions(
   timeouts: DatabaseTimeouts | undefined,
+  onLateAnswer?: (waitedMs: number, lateAfterMs: number) => void,
 ): postgres.Options<Record<string, never>> & { socket?: ReturnType<typeof watchedSocketFactory> } {
   if (!timeouts) return {};
+  const deadlineMs = timeouts.statementMs > 0 ? timeouts.statementMs + RESPONSE_MARGIN_MS : undefined;
+  const lateAfterMs = deadlineMs ?? DEFAULT_STATEMENT_TIMEOUT_MS + RESPONSE_MARGIN_MS;
   return {
     connect_timeout: timeouts.connectSeconds,
     keep_alive: timeouts.keepAliveSeconds,
@@ -122,10 +148,12 @@ export function postgresTimeoutOptions(
       statement_timeout: timeouts.statementMs,
       idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
     },
-    ...(timeouts.statementMs > 0
-      ? // A documented option (README, "All Postgres options") that the package's types leave out.
-        { socket: watchedSocketFactory(timeouts.statementMs + RESPONSE_MARGIN_MS) }
-      : {}),
+    // A documented option (README, "All Postgres options") that the package's types leave out.
+    socket: watchedSocketFactory({
+      deadlineMs,
+      lateAfterMs,
+      onLateAnswer: onLateAnswer && ((waitedMs) => onLateAnswer(waitedMs, lateAfterMs)),
+    }),
   };
 }
 
@@ -134,13 +162,14 @@ function openPostgres(
   poolSize: number,
   ssl: PostgresSsl | undefined,
   timeouts: DatabaseTimeouts | undefined,
+  onLateAnswer: OpenDatabaseOptions['onLateAnswer'],
 ): DatabaseHandle {
   // NOTICEs ("schema already exists, skipping") are expected during migrations and only add noise.
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
     ...(ssl !== undefined ? { ssl } : {}),
-    ...postgresTimeoutOptions(timeouts),
+    ...postgresTimeoutOptions(timeouts, onLateAnswer),
   });
   const db: Database = drizzlePostgres(client, { schema, logger: statementCounter });
   traceTransactions(db, decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres');

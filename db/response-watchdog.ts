@@ -3,10 +3,12 @@
  * query timeout, and a connection whose packets are silently dropped (a partition, a half-open connection after a
  * failover) never fails by itself: TCP retransmits for many minutes and keepalives only probe idle connections. So
  * every socket counts the requests it sent that await a ReadyForQuery (a simple Query, an extended-protocol Sync, the
- * startup) and the ones answered; while any is outstanding and the server sends nothing for `responseTimeoutMs`, the
+ * startup) and the ones answered; while any is outstanding and the server sends nothing for the deadline, the
  * socket is destroyed. postgres.js then fails the query (and the transaction it was in) with a connection error, so
  * the activity attempt ends and Temporal retries it, instead of the attempt hanging with a pool connection. The
  * server's `statement_timeout` bounds how long it may legitimately stay silent; the deadline sits a margin above it.
+ * Each request's wait for its answer is also measured, deadline or not, and a late one is reported: that is how a
+ * hang shows when the deadline is missing (no statement timeout), and what the chaos run's invariant counts.
  * An idle connection (nothing outstanding) is never touched: keepalives look after those. Under TLS the bytes cannot
  * be read (and node's TLS layer drives the raw socket's handle directly), so TLS connections are not watched; they
  * rely on `statement_timeout`, the connect timeout and keepalives alone.
@@ -67,53 +69,81 @@ class MessageScanner {
   }
 }
 
-/** A socket whose outstanding requests must see an answer within `responseTimeoutMs` (see the file's comment). */
-export function watchResponses(socket: net.Socket, responseTimeoutMs: number): net.Socket {
-  let outstanding = 0;
+/** What a watched socket does: destroy it when the server stays silent, report answers that came late. */
+export interface AnswerWatch {
+  /** Silence (ms) while a request is outstanding after which the socket is destroyed; undefined: never. */
+  deadlineMs?: number | undefined;
+  /** A request whose answer took longer than this (ms) is reported to `onLateAnswer`. */
+  lateAfterMs: number;
+  /**
+   * Called once for each request answered (or whose socket closed for another reason than the deadline) more than
+   * `lateAfterMs` after it was sent. It measures the hang itself, so it is what shows that a deadline is missing.
+   */
+  onLateAnswer?: ((waitedMs: number) => void) | undefined;
+}
+
+/** A socket whose outstanding requests must see an answer in time (see the file's comment). */
+export function watchResponses(socket: net.Socket, watch: AnswerWatch): net.Socket {
+  const { deadlineMs, lateAfterMs, onLateAnswer } = watch;
+  /** When each outstanding request was sent, oldest first: each ReadyForQuery answers the oldest. */
+  const sentAt: number[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const expire = () =>
+  let expired = false;
+  const expire = () => {
+    expired = true;
     socket.destroy(
       Object.assign(
-        new Error(`Postgres sent nothing for ${responseTimeoutMs} ms while a query awaited its answer`),
+        new Error(`Postgres sent nothing for ${deadlineMs} ms while a query awaited its answer`),
         {
           // ETIMEDOUT, as a socket that timed out: every classifier of lost connections knows it.
           code: 'ETIMEDOUT',
         },
       ),
     );
+  };
+  const answered = (at: number | undefined) => {
+    if (at === undefined) return;
+    const waitedMs = Date.now() - at;
+    if (waitedMs > lateAfterMs) onLateAnswer?.(waitedMs);
+  };
   /** (Re)starts the deadline while a request is outstanding, stops it when none is. */
   const arm = () => {
-    if (outstanding === 0) {
+    if (deadlineMs === undefined) return;
+    if (sentAt.length === 0) {
       clearTimeout(timer);
       timer = undefined;
     } else if (timer) {
       timer.refresh();
     } else {
-      timer = setTimeout(expire, responseTimeoutMs);
+      timer = setTimeout(expire, deadlineMs);
       timer.unref();
     }
   };
   const sent = new MessageScanner((type) => {
-    if (type === -1 || ANSWERED_BY_READY.has(type)) outstanding += 1;
+    if (type === -1 || ANSWERED_BY_READY.has(type)) sentAt.push(Date.now());
   }, true);
   const received = new MessageScanner((type) => {
-    if (type === READY_FOR_QUERY) outstanding = Math.max(0, outstanding - 1);
+    if (type === READY_FOR_QUERY) answered(sentAt.shift());
   }, false);
 
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-    const wasIdle = outstanding === 0;
+    const wasIdle = sentAt.length === 0;
     // A view, not a copy: the scanner only reads it (and copies what it must keep).
     if (chunk instanceof Uint8Array) sent.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     // Progress on the server's side resets the deadline; a new request after silence starts it.
-    if (wasIdle && outstanding > 0) arm();
+    if (wasIdle && sentAt.length > 0) arm();
     return write(chunk, ...rest);
   }) as net.Socket['write'];
   socket.on('data', (chunk: Buffer) => {
     received.push(chunk);
     arm();
   });
-  socket.once('close', () => clearTimeout(timer));
+  socket.once('close', () => {
+    clearTimeout(timer);
+    // The deadline's own cuts are errors already; any other end of a request that hung that long is reported.
+    if (!expired) answered(sentAt[0]);
+  });
   return socket;
 }
 
@@ -121,12 +151,10 @@ export function watchResponses(socket: net.Socket, responseTimeoutMs: number): n
  * The `socket` option for postgres.js: connects to its hosts in turn (as it would itself) and watches each socket's
  * answers. Unix-socket paths are connected as they are.
  */
-export function watchedSocketFactory(
-  responseTimeoutMs: number,
-): (options: PostgresSocketOptions) => net.Socket {
+export function watchedSocketFactory(answers: AnswerWatch): (options: PostgresSocketOptions) => net.Socket {
   let next = 0;
   return (options) => {
-    const watch = (socket: net.Socket) => (options.ssl ? socket : watchResponses(socket, responseTimeoutMs));
+    const watch = (socket: net.Socket) => (options.ssl ? socket : watchResponses(socket, answers));
     if (options.path) return watch(net.connect(options.path));
     const index = next++ % options.host.length;
     const host = options.host[index] as string;

@@ -8,7 +8,7 @@ import { loadConfig } from '../core/config.js';
 import { loadPayloadProtection } from '../core/data-converter.js';
 import { createLogger } from '../core/logger.js';
 import { startTracing } from '../core/tracing.js';
-import { openDatabase } from '../db/client.js';
+import { logLateAnswers, openDatabase } from '../db/client.js';
 import { createNatsClient, type NatsClient, natsConnectOptions } from '../events/nats.js';
 import { ensureStreamsWhenReachable } from '../events/streams.js';
 import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       'no DATABASE_URL: this worker uses its own embedded PGlite, which other processes cannot see',
     );
   }
-  const database = await openDatabase(config.database);
+  const database = await openDatabase({ ...config.database, onLateAnswer: logLateAnswers(logger) });
   let nats: NatsClient | undefined;
   if (config.events.natsServers.length > 0) {
     nats = createNatsClient({

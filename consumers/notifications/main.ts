@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { type AppConfig, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { startTracing } from '../../core/tracing.js';
-import { type DatabaseHandle, openDatabase } from '../../db/client.js';
+import { type DatabaseHandle, logLateAnswers, openDatabase } from '../../db/client.js';
 import type { EventConsumer } from '../../events/consumer.js';
 import { createNatsClient, loggableServers, type NatsClient, natsConnectOptions } from '../../events/nats.js';
 import { createProcessSubgraphs } from '../../graph/process-subgraphs.js';
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       'no DATABASE_URL: the notifications are kept in an embedded PGlite that no other process sees',
     );
   }
-  const database = await openDatabase(config.database);
+  const database = await openDatabase({ ...config.database, onLateAnswer: logLateAnswers(logger) });
   const nats = createNatsClient({
     ...natsConnectOptions(config.events),
     name: `consumer:${service}`,

@@ -17,6 +17,9 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 /** The listing cursor key used when none is configured: fine locally, refused in production (cursors forgeable). */
 export const BUILT_IN_CURSOR_SECRET = 'order-saga-cursor-v1';
 
+/** The Postgres `statement_timeout` every session gets unless DATABASE_STATEMENT_TIMEOUT_MS says otherwise, ms. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
+
 /** Defaults of the API section, also what `createApp` uses when a test builds the app without configuration. */
 export const API_DEFAULTS = {
   temporalTimeoutMs: 5_000,
@@ -195,8 +198,16 @@ const databaseVars = {
   DATABASE_SSL_CA: optionalText,
   /** Seconds to open a Postgres connection (TCP, TLS and authentication) before giving up. */
   DATABASE_CONNECT_TIMEOUT_S: z.coerce.number().int().min(1).max(300).default(3),
-  /** Postgres `statement_timeout` of every session, ms (0: none, and no answer deadline either). */
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  /**
+   * Postgres `statement_timeout` of every session, ms (0: none, and no answer deadline either; answers later than the
+   * default's deadline are still logged).
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .default(DEFAULT_STATEMENT_TIMEOUT_MS),
   /** Postgres `idle_in_transaction_session_timeout`, ms: the server ends a session whose client went quiet mid-transaction. */
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** Seconds of idleness before TCP keepalive probes start on a Postgres connection. */

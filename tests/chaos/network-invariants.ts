@@ -1,16 +1,20 @@
 /**
  * What the network faults add to the chaos table: no activity attempt outlived its timeout (the workers log one that
- * did), no Postgres session sat idle in a transaction past its timeout (sampled from pg_stat_activity every second
+ * did), no database request waited for its answer past the answer deadline (each process measures its requests in
+ * the driver and logs a late answer), no Postgres session sat idle in a transaction past its timeout (sampled from pg_stat_activity every second
  * while the run lasts), every order drained within the stated bound once the faults healed; and the longest stall,
  * the longest time orders were open while none of them ended.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type postgres from 'postgres';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from '../../core/config/schema.js';
+import { LATE_ANSWER_MESSAGE, RESPONSE_MARGIN_MS } from '../../db/client.js';
 import type { InvariantResult } from './invariants.js';
 
 export const NETWORK_INVARIANTS = {
   noOverrun: 'no activity attempt ran past its start-to-close timeout + 5 s',
+  noLateAnswer: 'no database request waited past its answer deadline (statement timeout + 2 s) + 3 s',
   noIdleInTransaction: 'no Postgres session stayed idle in a transaction past its timeout',
   drainBound: 'every order ended within the drain bound after the last fault healed',
 } as const;
@@ -92,14 +96,37 @@ export function watchSessions(
   };
 }
 
-/** The lines of the workers' logs that contain `text`, each prefixed with its worker. */
+/** How far past the default answer deadline a request may wait for its answer: the timer and a busy event loop. */
+const LATE_ANSWER_MARGIN_MS = 3_000;
+
+/** The lines of the processes' logs that contain `text`, each prefixed with its process. */
 function workerLines(logDir: string, workers: readonly string[], text: string): string[] {
-  return workers.flatMap((worker) =>
-    readFileSync(path.join(logDir, `${worker}.log`), 'utf8')
+  return workers.flatMap((worker) => {
+    const file = path.join(logDir, `${worker}.log`);
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
       .split('\n')
       .filter((line) => line.includes(text))
-      .map((line) => `${worker}: ${line.slice(0, 300)}`),
-  );
+      .map((line) => `${worker}: ${line.slice(0, 300)}`);
+  });
+}
+
+/**
+ * Requests of any product process (API, workers, consumer) that waited for a Postgres answer longer than the default
+ * deadline + margin. The deadline itself cuts a hung connection at the deadline, so with it in place none does; a
+ * process without one (no statement timeout) waits out the whole partition.
+ */
+export function lateAnswerResult(
+  logDir: string,
+  processes: readonly string[],
+  checked: number,
+): InvariantResult {
+  const bound = DEFAULT_STATEMENT_TIMEOUT_MS + RESPONSE_MARGIN_MS + LATE_ANSWER_MARGIN_MS;
+  const violations = workerLines(logDir, processes, LATE_ANSWER_MESSAGE).filter((line) => {
+    const waited = /"waitedMs":(\d+)/.exec(line)?.[1];
+    return waited === undefined || Number(waited) > bound;
+  });
+  return { name: NETWORK_INVARIANTS.noLateAnswer, checked, violations };
 }
 
 /** Attempts the workers logged as still running 5 s past their start-to-close timeout. */

@@ -27,6 +27,7 @@ import {
   abandonedAttempts,
   drainBoundResult,
   idleInTransactionResult,
+  lateAnswerResult,
   overrunResult,
   type SessionWatch,
   watchSessions,
@@ -163,6 +164,11 @@ export async function runChaos(
   results.push(no5xxResult(client.stats));
   results.push(
     overrunResult(topology.logDir, [...topology.workers.keys()], accepted.length),
+    lateAnswerResult(
+      topology.logDir,
+      topology.processes.map((p) => p.name),
+      accepted.length,
+    ),
     idleInTransactionResult(sessionWatch),
     drainBoundResult(drainSeconds, settings.drainBoundSeconds, accepted.length),
   );

@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from '../../api/problems/database-errors.js';
+import { DEFAULT_STATEMENT_TIMEOUT_MS } from '../../core/config/schema.js';
 import { type DatabaseHandle, openDatabase, RESPONSE_MARGIN_MS } from '../../db/client.js';
 import { startTcpProxy, type TcpProxy } from '../../harness/tcp-proxy.js';
 import {
@@ -35,11 +36,18 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, t
   let proxy: TcpProxy;
   let handle: DatabaseHandle;
   let direct: postgres.Sql;
-  /** A pool of `poolSize` on the test database, through the proxy, with the test's timeouts. */
-  const openViaProxy = (poolSize: number) => {
+  /** Late answers reported by the pools opened through the proxy: waited ms. */
+  const late: number[] = [];
+  /** A pool of `poolSize` on the test database, through the proxy, with the test's timeouts (or `timeouts`). */
+  const openViaProxy = (poolSize: number, timeouts = TIMEOUTS) => {
     const viaProxy = new URL(database.url);
     viaProxy.port = String(proxy.port);
-    return openDatabase({ url: viaProxy.toString(), poolSize, timeouts: TIMEOUTS });
+    return openDatabase({
+      url: viaProxy.toString(),
+      poolSize,
+      timeouts,
+      onLateAnswer: (waitedMs) => late.push(waitedMs),
+    });
   };
 
   beforeAll(async () => {
@@ -77,6 +85,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, t
 
   it('fails a query on a hung connection within statement timeout + margin, and recovers after the link heals', async () => {
     await handle.ping();
+    late.length = 0;
     proxy.partition();
     try {
       const { error, ms } = await failsWithin(() => handle.ping());
@@ -89,6 +98,34 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('database timeouts (postgres, t
       proxy.heal();
     }
     await handle.ping();
+    // The deadline's own cut is an error, not a late answer.
+    expect(late).toEqual([]);
+  });
+
+  it('without a statement timeout has no deadline, and reports a hung request once its answer comes', async () => {
+    const unbounded = await openViaProxy(1, { ...TIMEOUTS, statementMs: 0 });
+    const lateAfterMs = DEFAULT_STATEMENT_TIMEOUT_MS + RESPONSE_MARGIN_MS;
+    try {
+      await unbounded.ping();
+      late.length = 0;
+      proxy.partition();
+      const started = Date.now();
+      const ping = unbounded.ping();
+      await new Promise((resolve) => setTimeout(resolve, lateAfterMs + 500));
+      // Still waiting: nothing cut the hung connection.
+      expect(late).toEqual([]);
+      proxy.heal();
+      await ping;
+      expect(late).toHaveLength(1);
+      expect(late[0]).toBeGreaterThan(lateAfterMs);
+      expect(late[0]).toBeLessThanOrEqual(Date.now() - started);
+      // A prompt answer is not late.
+      await unbounded.ping();
+      expect(late).toHaveLength(1);
+    } finally {
+      proxy.heal();
+      await unbounded.close().catch(() => {});
+    }
   });
 
   it('fails, never loses, queries issued the moment a connection failed (vendor/postgres/PATCHED.md)', async () => {
