@@ -217,6 +217,34 @@ describe.each(SAGA_PLACEMENTS)('orderSaga (%s)', (which) => {
     );
   });
 
+  it('shows the whole view of an order while its first step runs, its client included', async () => {
+    const stubs = new StubServices();
+    const gate = stubs.hold('reserveStock');
+    const input = orderInput({ clientId: 'mobile-app' });
+    let seen: OrderState | undefined;
+    await runSaga(stubs, input, async (handle) => {
+      await gate.reached;
+      seen = await handle.query(getOrderQuery);
+      gate.release();
+    });
+    expect(seen).toEqual({
+      orderId: input.orderId,
+      customerId: input.customerId,
+      clientId: 'mobile-app',
+      status: 'RESERVING',
+      items: input.items,
+      totalCents: input.totalCents,
+      steps: [{ name: 'reserveStock', status: 'RUNNING', at: expect.any(String), error: null }],
+      payment: { status: 'NONE', amountCents: 0 },
+      shipment: { status: 'NONE', trackingId: null },
+      failureReason: null,
+      failureCode: null,
+      cancelRequested: false,
+      createdAt: input.createdAt,
+      updatedAt: expect.any(String),
+    });
+  });
+
   it('exposes the live order through its query while a step runs', async () => {
     const stubs = new StubServices();
     const gate = stubs.hold('chargePayment');
@@ -227,9 +255,9 @@ describe.each(SAGA_PLACEMENTS)('orderSaga (%s)', (which) => {
       gate.release();
     });
     expect(seen?.status).toBe('CHARGING');
-    expect(seen?.steps.map((s) => [s.name, s.status])).toEqual([
-      ['reserveStock', 'SUCCEEDED'],
-      ['chargePayment', 'RUNNING'],
+    expect(seen?.steps.map((s) => [s.name, s.status, s.error])).toEqual([
+      ['reserveStock', 'SUCCEEDED', null],
+      ['chargePayment', 'RUNNING', null],
     ]);
   });
 });
