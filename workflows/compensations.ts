@@ -40,9 +40,7 @@ export class CompensationStack {
    */
   async runAll(
     onPhase: (step: StepName, phase: CompensationPhase, error?: string) => void,
-    onFailure: CompensationFailureHandler = (_, error) => {
-      throw error;
-    },
+    onFailure: CompensationFailureHandler,
   ): Promise<Compensation[]> {
     const failed: Compensation[] = [];
     while (this.stack.length > 0) {

@@ -217,6 +217,31 @@ describe.each(SAGA_PLACEMENTS)('orderSaga (%s)', (which) => {
     );
   });
 
+  it('while compensating, tells operators how many steps it undoes and clients which step is being undone', async () => {
+    const stubs = new StubServices();
+    stubs.failWith('chargePayment', () => ApplicationFailure.nonRetryable('declined', PAYMENT_DECLINED));
+    const gate = stubs.hold('releaseStock');
+    let seen: OrderState | undefined;
+    let details: string | undefined;
+    const state = await runSaga(stubs, orderInput(), async (handle) => {
+      await gate.reached;
+      seen = await handle.query(getOrderQuery);
+      details = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata'))
+        .currentDetails;
+      gate.release();
+    });
+    expect(details).toBe('**COMPENSATING** — undoing 2 step(s) in reverse');
+    expect(seen?.status).toBe('COMPENSATING');
+    expect(seen?.steps.map((s) => [s.name, s.status])).toEqual([
+      ['reserveStock', 'COMPENSATING'],
+      ['chargePayment', 'COMPENSATED'],
+    ]);
+    expect(state.steps.map((s) => [s.name, s.status])).toEqual([
+      ['reserveStock', 'COMPENSATED'],
+      ['chargePayment', 'COMPENSATED'],
+    ]);
+  });
+
   it('shows the whole view of an order while its first step runs, its client included', async () => {
     const stubs = new StubServices();
     const gate = stubs.hold('reserveStock');
