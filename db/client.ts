@@ -136,7 +136,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<DatabaseH
  */
 export function postgresTimeoutOptions(
   timeouts: DatabaseTimeouts | undefined,
-  onLateAnswer?: (waitedMs: number, lateAfterMs: number) => void,
+  onLateAnswer?: OpenDatabaseOptions['onLateAnswer'],
 ): postgres.Options<Record<string, never>> & { socket?: ReturnType<typeof watchedSocketFactory> } {
   if (!timeouts) return {};
   const deadlineMs = timeouts.statementMs > 0 ? timeouts.statementMs + RESPONSE_MARGIN_MS : undefined;
@@ -149,11 +149,7 @@ export function postgresTimeoutOptions(
       idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
     },
     // A documented option (README, "All Postgres options") that the package's types leave out.
-    socket: watchedSocketFactory({
-      deadlineMs,
-      lateAfterMs,
-      onLateAnswer: onLateAnswer && ((waitedMs) => onLateAnswer(waitedMs, lateAfterMs)),
-    }),
+    socket: watchedSocketFactory({ deadlineMs, lateAfterMs, onLateAnswer }),
   };
 }
 

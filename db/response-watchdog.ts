@@ -79,7 +79,7 @@ export interface AnswerWatch {
    * Called once for each request answered (or whose socket closed for another reason than the deadline) more than
    * `lateAfterMs` after it was sent. It measures the hang itself, so it is what shows that a deadline is missing.
    */
-  onLateAnswer?: ((waitedMs: number) => void) | undefined;
+  onLateAnswer?: ((waitedMs: number, lateAfterMs: number) => void) | undefined;
 }
 
 /** A socket whose outstanding requests must see an answer in time (see the file's comment). */
@@ -104,7 +104,7 @@ export function watchResponses(socket: net.Socket, watch: AnswerWatch): net.Sock
   const answered = (at: number | undefined) => {
     if (at === undefined) return;
     const waitedMs = Date.now() - at;
-    if (waitedMs > lateAfterMs) onLateAnswer?.(waitedMs);
+    if (waitedMs > lateAfterMs) onLateAnswer?.(waitedMs, lateAfterMs);
   };
   /** (Re)starts the deadline while a request is outstanding, stops it when none is. */
   const arm = () => {

@@ -1,9 +1,9 @@
 /**
  * What the network faults add to the chaos table: no activity attempt outlived its timeout (the workers log one that
  * did), no database request waited for its answer past the answer deadline (each process measures its requests in
- * the driver and logs a late answer), no Postgres session sat idle in a transaction past its timeout (sampled from pg_stat_activity every second
- * while the run lasts), every order drained within the stated bound once the faults healed; and the longest stall,
- * the longest time orders were open while none of them ended.
+ * the driver and logs a late answer), no Postgres session sat idle in a transaction past its timeout (sampled from
+ * pg_stat_activity every second while the run lasts), every order drained within the stated bound once the faults
+ * healed; and the longest stall, the longest time orders were open while none of them ended.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -100,14 +100,14 @@ export function watchSessions(
 const LATE_ANSWER_MARGIN_MS = 3_000;
 
 /** The lines of the processes' logs that contain `text`, each prefixed with its process. */
-function workerLines(logDir: string, workers: readonly string[], text: string): string[] {
-  return workers.flatMap((worker) => {
-    const file = path.join(logDir, `${worker}.log`);
+function processLines(logDir: string, processes: readonly string[], text: string): string[] {
+  return processes.flatMap((name) => {
+    const file = path.join(logDir, `${name}.log`);
     if (!existsSync(file)) return [];
     return readFileSync(file, 'utf8')
       .split('\n')
       .filter((line) => line.includes(text))
-      .map((line) => `${worker}: ${line.slice(0, 300)}`);
+      .map((line) => `${name}: ${line.slice(0, 300)}`);
   });
 }
 
@@ -122,7 +122,7 @@ export function lateAnswerResult(
   checked: number,
 ): InvariantResult {
   const bound = DEFAULT_STATEMENT_TIMEOUT_MS + RESPONSE_MARGIN_MS + LATE_ANSWER_MARGIN_MS;
-  const violations = workerLines(logDir, processes, LATE_ANSWER_MESSAGE).filter((line) => {
+  const violations = processLines(logDir, processes, LATE_ANSWER_MESSAGE).filter((line) => {
     const waited = /"waitedMs":(\d+)/.exec(line)?.[1];
     return waited === undefined || Number(waited) > bound;
   });
@@ -131,13 +131,13 @@ export function lateAnswerResult(
 
 /** Attempts the workers logged as still running 5 s past their start-to-close timeout. */
 export function overrunResult(logDir: string, workers: readonly string[], attempts: number): InvariantResult {
-  const violations = workerLines(logDir, workers, 'activity attempt overran its start-to-close timeout');
+  const violations = processLines(logDir, workers, 'activity attempt overran its start-to-close timeout');
   return { name: NETWORK_INVARIANTS.noOverrun, checked: attempts, violations };
 }
 
 /** Attempts the workers ended at their timeout while their work still ran (a figure, not a violation). */
 export function abandonedAttempts(logDir: string, workers: readonly string[]): number {
-  return workerLines(logDir, workers, 'abandoned at its start-to-close timeout').length;
+  return processLines(logDir, workers, 'abandoned at its start-to-close timeout').length;
 }
 
 export function idleInTransactionResult(watch: SessionWatch): InvariantResult {

@@ -1,8 +1,8 @@
 /**
  * The tests the mutation run (`npm run test:mutation`, stryker.config.mjs) runs against each mutant: the ones that
- * exercise the mutated modules in this process — the saga on the time-skipping test server and the replay gate (its
- * workflow code in this process's sandbox, TEMPORAL_DEBUG=1), the activities on PGlite, the API's guards, the events relay and
- * consumer. Tests that start processes or whole stacks would run the unmutated code (or every mutant's code at once)
+ * exercise the mutated modules in this process — the saga on the time-skipping test server and the replay gate
+ * (its workflow code in this process's sandbox, TEMPORAL_DEBUG=1), the activities on PGlite, the API's guards, the
+ * events relay and consumer. Tests that start processes or whole stacks would run the unmutated code (or every mutant's code at once)
  * and only slow the run.
  */
 import { defineConfig } from 'vitest/config';
