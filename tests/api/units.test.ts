@@ -120,6 +120,54 @@ describe('shedLoad', () => {
   });
 });
 
+describe('load shedding', () => {
+  it('frees the slot of a request that failed, so errors do not shrink the bound', async () => {
+    const { Hono } = await import('hono');
+    const { shedLoad } = await import('../../api/middleware/load-shedding.js');
+    const app = new Hono();
+    app.use('*', shedLoad(1, 3));
+    app.get('/fail', () => {
+      throw new Error('handler bug');
+    });
+    app.get('/ok', (c) => c.text('ok'));
+    app.onError((err, c) =>
+      err instanceof ProblemError ? c.text(err.slug, err.status as 503) : c.text('bug', 500),
+    );
+    for (let i = 0; i < 3; i += 1) expect((await app.request('/fail')).status).toBe(500);
+    expect((await app.request('/ok')).status).toBe(200);
+  });
+
+  it('caps open event streams, tells the client when to come back, and frees each slot once', async () => {
+    const { StreamSlots } = await import('../../api/middleware/load-shedding.js');
+    const slots = new StreamSlots(2, 5);
+    const first = slots.acquire();
+    const second = slots.acquire();
+    expect(slots.count).toBe(2);
+    let refused: unknown;
+    try {
+      slots.acquire();
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(ProblemError);
+    expect(refused).toMatchObject({
+      slug: 'overloaded',
+      status: 503,
+      detail: 'More than 2 event streams are open; retry shortly',
+      extra: { headers: { 'retry-after': '5' } },
+    });
+    first();
+    // A stream that ends twice (error, then close) gives back one slot, not two.
+    first();
+    expect(slots.count).toBe(1);
+    const third = slots.acquire();
+    expect(() => slots.acquire()).toThrow(ProblemError);
+    second();
+    third();
+    expect(slots.count).toBe(0);
+  });
+});
+
 describe('event stream negotiation', () => {
   it('streams only when text/event-stream is asked for (not by */* or q=0)', () => {
     expect(wantsEventStream('text/event-stream')).toBe(true);
