@@ -16,6 +16,8 @@ const ALL_TESTS = [
   'tests/api/units.test.ts',
   'tests/api/auth.test.ts',
   'tests/api/cursor.test.ts',
+  'tests/api/problems.test.ts',
+  'tests/api/openapi-problems.test.ts',
   'tests/events/envelope.test.ts',
   'tests/events/outbox.test.ts',
   'tests/events/relay.test.ts',
