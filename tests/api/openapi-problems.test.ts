@@ -118,4 +118,50 @@ describe('problems in the OpenAPI document', () => {
     expect([...(descriptions.get('503') ?? [])][0]).toMatch(/Retry-After/);
     expect([...(descriptions.get('500') ?? [])][0]).toMatch(/logged/);
   });
+
+  it('shows in the Problem schema a validation problem exactly as the API answers it', async () => {
+    const key = 'shop:a-client-key-of-at-least-32-characters';
+    const { app } = offlineApp({ API_KEYS: key });
+    const doc = await bodyOf(app.request('/openapi.json'));
+    const schema = doc.components.schemas.Problem;
+    expect(schema.description).toMatch(/RFC 9457/);
+    expect(Object.keys(schema.properties).sort()).toEqual(
+      ['detail', 'errors', 'instance', 'orderId', 'orderStatus', 'status', 'title', 'type'].sort(),
+    );
+    expect(schema.required.sort()).toEqual(['detail', 'status', 'title', 'type']);
+    expect(schema.properties.errors.items.required.sort()).toEqual(['message', 'path']);
+    // The extensions say when they appear.
+    expect(schema.properties.orderStatus.allOf).toEqual([
+      { $ref: '#/components/schemas/OrderStatus' },
+      { description: expect.stringMatching(/order-not-cancellable/) },
+    ]);
+    expect(schema.properties.orderId.description).toMatch(/503.*POST \/v1\/orders.*Location/s);
+
+    const example = Object.fromEntries(
+      ['type', 'title', 'status', 'detail', 'instance', 'errors'].map((field) => [
+        field,
+        schema.properties[field].example,
+      ]),
+    );
+    const tooMany = {
+      ...doc.components.schemas.CreateOrderRequest.example,
+      items: [{ sku: 'MUG-RED', quantity: 1001 }],
+    };
+    const answer = await app.request('/v1/orders', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key.split(':')[1]}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'doc-example-1',
+      },
+      body: JSON.stringify(tooMany),
+    });
+    expect(answer.status).toBe(422);
+    expect(await answer.json()).toEqual(example);
+  });
+
+  it('says what a 503 Retry-After counts', async () => {
+    const [, , response] = (await problemAnswers()).find(([, status]) => status === '503') ?? [];
+    expect(response?.headers?.['Retry-After']?.description).toMatch(/seconds/i);
+  });
 });

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { requestContext } from '../../api/middleware/request-context.js';
 import { isDatabaseUnavailable } from '../../api/problems/database-errors.js';
 import { handleError } from '../../api/problems/error-handler.js';
-import { PROBLEM_BASE, ProblemError } from '../../api/problems/problem.js';
+import { notFound, PROBLEM_BASE, ProblemError } from '../../api/problems/problem.js';
 import { createRouter } from '../../api/router.js';
 import { createLogger } from '../../core/logger.js';
 
@@ -73,7 +73,8 @@ describe('problem answers of thrown errors', () => {
     expect(response.status).toBe(409);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     expect(body).toEqual({
-      type: `${PROBLEM_BASE}order-not-cancellable`,
+      // The type URI of the contract (DESIGN.md), spelled out: PROBLEM_BASE itself is under test.
+      type: 'https://order-saga.dev/problems/order-not-cancellable',
       title: 'Order can no longer be cancelled',
       status: 409,
       detail: 'Shipping has started',
@@ -85,9 +86,10 @@ describe('problem answers of thrown errors', () => {
   });
 
   it('leaves out the extensions a problem does not carry', async () => {
-    const { call } = appThrowing(() => new ProblemError('not-found', 'No order ord_2'));
+    const { call } = appThrowing(() => notFound('No order ord_2'));
     const { response, body } = await call();
     expect(response.status).toBe(404);
+    expect(body).toMatchObject({ type: `${PROBLEM_BASE}not-found`, detail: 'No order ord_2' });
     expect(Object.keys(body).sort()).toEqual(['detail', 'instance', 'status', 'title', 'type']);
   });
 
@@ -150,7 +152,11 @@ describe('problem answers of thrown errors', () => {
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('9');
     expect(response.headers.get('x-request-id')).toBe('req-temporal');
-    expect(body).toMatchObject({ type: `${PROBLEM_BASE}temporal-unavailable`, instance: '/boom' });
+    expect(body).toMatchObject({
+      type: `${PROBLEM_BASE}temporal-unavailable`,
+      detail: 'The workflow engine is unreachable; retry later',
+      instance: '/boom',
+    });
     expect(lines()).toEqual([
       expect.objectContaining({
         level: 40,
@@ -168,9 +174,19 @@ describe('problem answers of thrown errors', () => {
     const { response, body } = await call({ method: 'POST', headers: { 'x-request-id': 'req-db' } });
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('4');
-    expect(body).toMatchObject({ type: `${PROBLEM_BASE}database-unavailable`, status: 503 });
+    expect(body).toMatchObject({
+      type: `${PROBLEM_BASE}database-unavailable`,
+      status: 503,
+      detail: 'The database is unreachable; retry later',
+    });
     expect(lines()).toEqual([
-      expect.objectContaining({ level: 40, msg: 'database unavailable', requestId: 'req-db', path: '/boom' }),
+      expect.objectContaining({
+        level: 40,
+        msg: 'database unavailable',
+        requestId: 'req-db',
+        path: '/boom',
+        err: { message: 'Failed query' },
+      }),
     ]);
   });
 
@@ -316,7 +332,8 @@ describe('database outages told from bugs', () => {
     const loop = withCode('23505') as Error & { cause?: unknown };
     loop.cause = new Error('c', { cause: loop });
     expect(isDatabaseUnavailable(loop)).toBe(false);
-    expect(isDatabaseUnavailable(withCode(8006))).toBe(false);
+    // Driver codes and SQLSTATEs are strings; a number that reads like one is not a database's answer.
+    expect(isDatabaseUnavailable(withCode(57014))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
     expect(isDatabaseUnavailable('ECONNREFUSED')).toBe(false);
   });
