@@ -1,7 +1,15 @@
 /** API keys as `clientId:key` pairs: parsing and its errors, the identity a key gives a request, Bearer edge cases. */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { type AuthConfig, type AuthVariables, requireKey } from '../../api/middleware/auth.js';
+import {
+  type AuthConfig,
+  type AuthVariables,
+  bearerToken,
+  callerOf,
+  digest,
+  matches,
+  requireKey,
+} from '../../api/middleware/auth.js';
 import { handleError } from '../../api/problems/error-handler.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
@@ -32,13 +40,14 @@ function identityApp(auth: AuthConfig) {
   const app = new Hono<{ Variables: AuthVariables }>();
   app.onError(handleError(createLogger('auth-test', 'silent'), 5));
   app.use('*', requireKey(auth, 'client'));
-  const identity = (c: { get: (k: 'clientId' | 'role') => string; json: (v: unknown) => Response }) =>
-    c.json({ clientId: c.get('clientId'), role: c.get('role') });
+  // What the routes read: the caller the key identified.
+  const identity = (c: Context<{ Variables: AuthVariables }>) => c.json(callerOf(c));
   app.get('/whoami', (c) => identity(c));
   app.put('/admin', requireKey(auth, 'admin'), (c) => identity(c));
   return async (key: string | null, method = 'GET', path = '/whoami') => {
     const res = await app.request(path, { method, headers: key ? { authorization: `Bearer ${key}` } : {} });
-    return { status: res.status, body: await res.json() };
+    const challenge = res.headers.get('www-authenticate');
+    return { status: res.status, body: await res.json(), ...(challenge ? { challenge } : {}) };
   };
 }
 
@@ -123,10 +132,22 @@ describe('requireKey: the identity of a request', () => {
     });
   });
 
-  it('a client key on an admin route is 403, an unknown key 401', async () => {
-    expect((await whoami(WEB_NEW, 'PUT', '/admin')).status).toBe(403);
-    expect((await whoami('not-a-configured-key')).status).toBe(401);
-    expect((await whoami(null)).status).toBe(401);
+  it('a client key on an admin route is 403, an unknown key 401; each problem says what to send', async () => {
+    const forbidden = await whoami(WEB_NEW, 'PUT', '/admin');
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.challenge).toBeUndefined();
+    expect(forbidden.body).toMatchObject({
+      type: expect.stringMatching(/\/forbidden$/),
+      detail: 'This route needs a key from ADMIN_API_KEYS',
+    });
+    for (const key of ['not-a-configured-key', null]) {
+      const unauthorized = await whoami(key);
+      expect(unauthorized).toMatchObject({ status: 401, challenge: 'Bearer' });
+      expect(unauthorized.body).toMatchObject({
+        type: expect.stringMatching(/\/unauthorized$/),
+        detail: 'Send `Authorization: Bearer <api key>`',
+      });
+    }
   });
 
   it('with auth off there is one anonymous client with the admin role', async () => {
@@ -167,6 +188,8 @@ describe('Authorization header edge cases', () => {
     ['the pair instead of the key', `Bearer mobile-app:${MOBILE}`],
     ['another scheme', `Basic ${Buffer.from(`x:${MOBILE}`).toString('base64')}`],
     ['the key without a scheme', MOBILE],
+    ['a scheme that only ends in Bearer', `XBearer ${MOBILE}`],
+    ['the scheme glued to the key', `Bearer${MOBILE}`],
     ['an empty header', ''],
     ['a very long token', `Bearer ${'x'.repeat(6000)}`],
   ])('%s: 401 problem+json with WWW-Authenticate, never 500', async (_, authorization) => {
@@ -177,5 +200,30 @@ describe('Authorization header edge cases', () => {
     const body = await res.json();
     expect(body).toMatchObject({ status: 401, type: expect.stringMatching(/unauthorized$/) });
     expect(JSON.stringify(body)).not.toContain(MOBILE);
+  });
+});
+
+describe('key matching', () => {
+  it('finds the token of a Bearer header, whatever the case of its scheme, and nothing else', () => {
+    expect(bearerToken(`Bearer ${MOBILE}`)).toBe(MOBILE);
+    expect(bearerToken(`bEaReR \t ${MOBILE}`)).toBe(MOBILE);
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      `Basic ${MOBILE}`,
+      `XBearer ${MOBILE}`,
+      `Bearer ${MOBILE} x`,
+    ]) {
+      expect(bearerToken(header), String(header)).toBeUndefined();
+    }
+  });
+
+  it("tells whether a digest is among the keys, wherever it is in the list (the codec server's check)", () => {
+    const keys = [digest('k1'), digest('k2'), digest('k3')];
+    expect(matches(digest('k1'), keys)).toBe(true);
+    expect(matches(digest('k3'), keys)).toBe(true);
+    expect(matches(digest('k4'), keys)).toBe(false);
+    expect(matches(digest('k1'), [])).toBe(false);
   });
 });

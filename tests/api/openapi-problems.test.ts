@@ -9,7 +9,10 @@ import { bodyOf, offlineApp } from '../security/test-app.js';
 
 interface ProblemResponseDoc {
   description: string;
-  headers?: Record<string, { required: boolean; schema: { type: string; pattern?: string } }>;
+  headers?: Record<
+    string,
+    { description?: string; required: boolean; schema: { type: string; pattern?: string } }
+  >;
   content: Record<
     string,
     {

@@ -44,6 +44,8 @@ describe('idempotency', () => {
     expect(orderIdFor('client-a', 'key-1')).toBe(id);
     expect(orderIdFor('client-b', 'key-1')).not.toBe(id);
     expect(orderIdFor('client-a', 'key-2')).not.toBe(id);
+    // Without a key the id is random, in the same form.
+    expect(orderIdFor('client-a', undefined)).toMatch(/^ord_[0-9a-f]{32}$/);
     expect(orderIdFor('client-a', undefined)).not.toBe(orderIdFor('client-a', undefined));
   });
 
@@ -51,6 +53,10 @@ describe('idempotency', () => {
     expect(canonicalJson({ b: 1, a: [{ y: 2, x: 1 }] })).toBe('{"a":[{"x":1,"y":2}],"b":1}');
     expect(requestHash({ a: 1, b: 2 })).toBe(requestHash({ b: 2, a: 1 }));
     expect(requestHash({ a: 1 })).not.toBe(requestHash({ a: 2 }));
+    // Arrays keep their element boundaries: [1,2] and [12] are different bodies.
+    expect(canonicalJson([1, 2])).toBe('[1,2]');
+    expect(requestHash({ q: [1, 2] })).not.toBe(requestHash({ q: [12] }));
+    expect(requestHash({ items: ['a', 'b'] })).not.toBe(requestHash({ items: ['ab'] }));
   });
 });
 
