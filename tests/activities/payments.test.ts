@@ -2,16 +2,18 @@
 import { createHash } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaymentsActivities, INVALID_PAYMENT_REQUEST } from '../../activities/payments.js';
+import { createPaymentsActivities } from '../../activities/payments.js';
 import {
   FLAKY_FAILED_ATTEMPTS,
   PAYMENT_DECLINED,
+  REFUND_REJECTED,
   TOKEN_DECLINED,
   TOKEN_FLAKY,
   TOKEN_REFUND_FLAKY,
+  TOKEN_REFUND_REJECTED,
 } from '../../contracts/payments.js';
 import type { Database } from '../../db/client.js';
-import { ledger } from '../../db/schema/payments.js';
+import { ledger, paymentsOutbox } from '../../db/schema/payments.js';
 import {
   createTestDatabase,
   DATABASE_HOOK_TIMEOUT_MS,
@@ -43,6 +45,11 @@ for (const { driver, skip } of TEST_DRIVERS) {
 
     const entries = (orderId: string) => db.select().from(ledger).where(eq(ledger.orderId, orderId));
     const kinds = async (orderId: string) => (await entries(orderId)).map((row) => row.kind).sort();
+    /** The events this order's payment activities appended to the payments outbox, oldest first. */
+    const events = async (orderId: string) =>
+      (await db.select().from(paymentsOutbox).where(eq(paymentsOutbox.orderId, orderId)))
+        .sort((a, b) => a.seq - b.seq)
+        .map((row) => ({ type: row.envelope.type, data: row.envelope.data }));
 
     it.each([
       ['negative', -1],
@@ -53,7 +60,8 @@ for (const { driver, skip } of TEST_DRIVERS) {
       const orderId = uniqueId('order');
       const failure = await expectBusinessFailure(
         runActivity(payments.chargePayment, { orderId, amountCents, paymentToken: 'tok_ok' }),
-        INVALID_PAYMENT_REQUEST,
+        // Spelled out: the failure code clients see on the order is part of the contract.
+        'InvalidPaymentRequest',
       );
       expect(failure.message).toContain(orderId);
       expect(await entries(orderId)).toEqual([]);
@@ -170,6 +178,54 @@ for (const { driver, skip } of TEST_DRIVERS) {
       expect(refunds).toHaveLength(1);
       expect(refunds[0]).toMatchObject({ amountCents: 4200, tokenFingerprint: null });
       expect(refunds[0]?.providerRef).toMatch(/^re_/);
+    });
+
+    it('announces a charge and its refund once each, with the amounts and provider ids, and a void not at all', async () => {
+      const orderId = uniqueId('order');
+      const charged = await runActivity(payments.chargePayment, {
+        orderId,
+        amountCents: 1250,
+        paymentToken: 'tok_ok',
+      });
+      await runActivity(payments.chargePayment, { orderId, amountCents: 1250, paymentToken: 'tok_ok' });
+      await runActivity(payments.refundPayment, { orderId });
+      await runActivity(payments.refundPayment, { orderId });
+      const refundId = (await entries(orderId)).find((row) => row.kind === 'REFUND')?.providerRef;
+      expect(await events(orderId)).toEqual([
+        {
+          type: 'order-saga.payments.PaymentCharged.v1',
+          data: { orderId, chargeId: charged.chargeId, amountCents: 1250 },
+        },
+        { type: 'order-saga.payments.PaymentRefunded.v1', data: { orderId, refundId, amountCents: 1250 } },
+      ]);
+
+      const voided = uniqueId('order');
+      await runActivity(payments.refundPayment, { orderId: voided });
+      expect(await events(voided)).toEqual([]);
+    });
+
+    it('fails a refund the provider rejects for good, refunding and announcing nothing, and says so in the log', async () => {
+      const orderId = uniqueId('order');
+      await runActivity(payments.chargePayment, {
+        orderId,
+        amountCents: 800,
+        paymentToken: TOKEN_REFUND_REJECTED,
+      });
+      const logger = new RecordingLogger();
+      const failure = await expectBusinessFailure(
+        runActivity(payments.refundPayment, { orderId }, { logger }),
+        REFUND_REJECTED,
+      );
+      expect(failure.nonRetryable).toBe(true);
+      expect(await kinds(orderId)).toEqual(['CHARGE']);
+      expect((await events(orderId)).map((event) => event.type)).toEqual([
+        'order-saga.payments.PaymentCharged.v1',
+      ]);
+      expect(logger.entries).toContainEqual({
+        level: 'ERROR',
+        message: 'refund rejected by the provider',
+        meta: expect.objectContaining({ orderId }),
+      });
     });
 
     it('records a void for a refund without a charge, which makes a late charge a no-op', async () => {

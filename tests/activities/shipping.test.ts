@@ -148,29 +148,57 @@ for (const { driver, skip } of TEST_DRIVERS) {
       expect(carrier.calls).toEqual({ book: 1, cancel: 0 });
     });
 
-    it('cancels once when called twice', async () => {
+    it('cancels once when called twice, telling the carrier again (its cancel is idempotent)', async () => {
       const orderId = uniqueId('order');
-      const created = await runActivity(shipping.createShipment, { orderId, address });
+      const carrier = testCarrier();
+      const activities = createShippingActivities({ db, carrier });
+      const created = await runActivity(activities.createShipment, { orderId, address });
 
-      const first = await runActivity(shipping.cancelShipment, { orderId });
-      const second = await runActivity(shipping.cancelShipment, { orderId });
+      const first = await runActivity(activities.cancelShipment, { orderId });
+      const second = await runActivity(activities.cancelShipment, { orderId });
 
       expect(first).toEqual({ orderId, status: 'CANCELLED', trackingId: created.trackingId, changed: true });
       expect(second).toEqual({ ...first, changed: false });
       expect((await rowsOf(orderId)).map((row) => row.status)).toEqual(['CANCELLED']);
+      // The attempt that cancelled may have died after its commit, before reaching the carrier: the retry tells it.
+      expect(carrier.calls).toEqual({ book: 1, cancel: 2 });
     });
 
     it('leaves a tombstone when cancel comes first, so a late create makes nothing', async () => {
       const orderId = uniqueId('order');
+      const carrier = testCarrier();
+      const activities = createShippingActivities({ db, carrier });
 
-      const cancelled = await runActivity(shipping.cancelShipment, { orderId });
-      const created = await runActivity(shipping.createShipment, { orderId, address });
+      const cancelled = await runActivity(activities.cancelShipment, { orderId });
+      const created = await runActivity(activities.createShipment, { orderId, address });
+      // Nothing was ever booked: the carrier hears of neither.
+      expect(carrier.calls).toEqual({ book: 0, cancel: 0 });
 
       expect(cancelled).toEqual({ orderId, status: 'CANCELLED', trackingId: null, changed: true });
       expect(created).toEqual({ orderId, status: 'CANCELLED', trackingId: null, changed: false });
       const rows = await rowsOf(orderId);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ status: 'CANCELLED', trackingId: null });
+    });
+
+    it('voids the booking again when a create is retried after its cancel won (the attempt may have died first)', async () => {
+      const orderId = uniqueId('order');
+      const carrier = testCarrier();
+      const activities = createShippingActivities({ db, carrier });
+      // What an attempt that saw the cancel win leaves when it dies before voiding: CANCELLED with the booking's id.
+      await db
+        .insert(shipments)
+        .values({ orderId, status: 'CANCELLED', country: 'GB', trackingId: 'trk_left_behind' });
+
+      const retried = await runActivity(activities.createShipment, { orderId, address });
+
+      expect(retried).toEqual({
+        orderId,
+        status: 'CANCELLED',
+        trackingId: 'trk_left_behind',
+        changed: false,
+      });
+      expect(carrier.calls).toEqual({ book: 0, cancel: 1 });
     });
 
     /** Starts a createShipment whose carrier call is held open, and waits until the carrier has been reached. */
