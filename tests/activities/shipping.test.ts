@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CarrierBookingRequest,
+  type CarrierCancelRequest,
   createSimulatedCarrier,
   type ShippingCarrier,
   trackingIdFor,
@@ -29,9 +30,12 @@ function testCarrier() {
   let held: { reached: () => void; released: Promise<void> } | undefined;
   let failNext: Error | undefined;
   const booked: CarrierBookingRequest[] = [];
+  const cancelled: string[] = [];
   const carrier = {
     calls: inner.calls,
     booked,
+    /** The idempotency keys the carrier was told to cancel, in order. */
+    cancelled,
     /** Holds the next booking until `release()`; `reached` resolves once the carrier has been called. */
     holdNextBooking() {
       let reached = () => {};
@@ -60,7 +64,10 @@ function testCarrier() {
       if (error) throw error;
       return outcome;
     },
-    cancel: inner.cancel,
+    async cancel(request: CarrierCancelRequest) {
+      cancelled.push(request.idempotencyKey);
+      return inner.cancel(request);
+    },
   } satisfies ShippingCarrier & Record<string, unknown>;
   return carrier;
 }
@@ -162,6 +169,7 @@ for (const { driver, skip } of TEST_DRIVERS) {
       expect((await rowsOf(orderId)).map((row) => row.status)).toEqual(['CANCELLED']);
       // The attempt that cancelled may have died after its commit, before reaching the carrier: the retry tells it.
       expect(carrier.calls).toEqual({ book: 1, cancel: 2 });
+      expect(carrier.cancelled).toEqual([orderId, orderId]);
     });
 
     it('leaves a tombstone when cancel comes first, so a late create makes nothing', async () => {
@@ -199,6 +207,7 @@ for (const { driver, skip } of TEST_DRIVERS) {
         changed: false,
       });
       expect(carrier.calls).toEqual({ book: 0, cancel: 1 });
+      expect(carrier.cancelled).toEqual([orderId]);
     });
 
     /** Starts a createShipment whose carrier call is held open, and waits until the carrier has been reached. */
@@ -248,6 +257,8 @@ for (const { driver, skip } of TEST_DRIVERS) {
       ]);
       // Once by cancelShipment (after its commit), once by createShipment when it found the cancel had won.
       expect(carrier.calls).toEqual({ book: 1, cancel: 2 });
+      // Each void names this order's booking (its idempotency key): a void without one would void nothing.
+      expect(carrier.cancelled).toEqual([orderId, orderId]);
 
       // A retry of the create books nothing; the compensation again is a no-op on the row.
       expect(await runActivity(activities.createShipment, { orderId, address })).toMatchObject({
