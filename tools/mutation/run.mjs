@@ -123,7 +123,9 @@ function main() {
   const tools = ensureDevTools();
   const failures = plansOf(process.argv.slice(2)).flatMap((plan) => run(plan, tools));
   if (failures.length > 0) {
-    console.error(`\n[mutation] below the thresholds:\n  ${failures.join('\n  ')}`);
+    console.error(
+      `\n[mutation] failed (a Stryker run, or a file below its threshold):\n  ${failures.join('\n  ')}`,
+    );
     process.exit(1);
   }
   console.log('\n[mutation] every file meets its threshold');
