@@ -144,7 +144,8 @@ export function databaseErrorInfo(error: unknown): DatabaseErrorInfo | undefined
 /** One line naming everything known and safe: `insert on orders.orders failed: SQLSTATE 22003 (...), column ...`. */
 export function describeDatabaseError(activity: string, info: DatabaseErrorInfo): string {
   const table = info.table ? (info.schema ? `${info.schema}.${info.table}` : info.table) : undefined;
-  const what = [info.operation, table ? `on ${table}` : undefined].filter(Boolean).join(' ') || 'query';
+  // A statement the parser could not read (raw SQL, unquoted names) is still a query on the table the server named.
+  const what = [info.operation ?? 'query', table ? `on ${table}` : undefined].filter(Boolean).join(' ');
   const code = info.code
     ? SQLSTATE.test(info.code)
       ? `SQLSTATE ${info.code}${SQLSTATE_MEANING[info.code] ? ` (${SQLSTATE_MEANING[info.code]})` : ''}`

@@ -4,15 +4,22 @@
  */
 import {
   ApplicationFailure,
+  ApplicationFailureCategory,
   defaultFailureConverter,
   defaultPayloadConverter,
   ensureApplicationFailure,
 } from '@temporalio/common';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseError, INVALID_DATA, withDataErrorsNonRetryable } from '../../activities/data-errors.js';
+import {
+  DatabaseError,
+  describeDatabaseError,
+  INVALID_DATA,
+  withDataErrorsNonRetryable,
+} from '../../activities/data-errors.js';
 import { createOrdersActivities } from '../../activities/orders.js';
 import { openDatabase } from '../../db/client.js';
-import { products } from '../../db/schema/inventory.js';
+import { products, reservationItems } from '../../db/schema/inventory.js';
 import {
   createTestDatabase,
   DATABASE_HOOK_TIMEOUT_MS,
@@ -50,6 +57,29 @@ async function caught(promise: Promise<unknown>): Promise<Error> {
   );
   expect(error).toBeInstanceOf(Error);
   return error as Error;
+}
+
+/** The error a one-statement activity named `activity` throws, run wrapped as the workers run it. */
+function failureOf(activity: string, statement: () => Promise<unknown>): Promise<Error> {
+  const wrapped = withDataErrorsNonRetryable({
+    [activity]: async () => {
+      await statement();
+    },
+  });
+  return caught(runActivity(wrapped[activity] as () => Promise<void>, undefined));
+}
+
+/** A value no failure may carry: the tests put it into statements' parameters. */
+const SECRET = 'Zelda Quimby';
+
+/** Its stack is the new headline over the original's frames, which name code, never values. */
+function expectFramesOnly(error: Error) {
+  const [headline, ...frames] = (error.stack ?? '').split('\n');
+  expect(headline).toBe(
+    `${error instanceof ApplicationFailure ? 'ApplicationFailure' : 'DatabaseError'}: ${error.message}`,
+  );
+  expect(frames.length).toBeGreaterThan(0);
+  for (const frame of frames) expect(frame).toMatch(/^\s+at /);
 }
 
 for (const { driver, skip } of TEST_DRIVERS) {
@@ -119,6 +149,146 @@ for (const { driver, skip } of TEST_DRIVERS) {
         nonRetryable: false,
       });
     });
+
+    it('names the verb and table of an update, a delete, a select and a select behind a CTE, and never retries their bad data', async () => {
+      const { db } = database;
+      const notANumber = sql`${products.available} = ${SECRET}`;
+      const cases: Array<[string, () => Promise<unknown>, string]> = [
+        [
+          'update',
+          () =>
+            db
+              .update(products)
+              .set({ available: 2 ** 40 })
+              .where(eq(products.sku, SECRET)),
+          'update on inventory.products failed: SQLSTATE 22003 (numeric value out of range)',
+        ],
+        [
+          'delete',
+          () => db.delete(products).where(notANumber),
+          'delete on inventory.products failed: SQLSTATE 22P02 (invalid text representation)',
+        ],
+        [
+          'select',
+          () => db.select().from(products).where(notANumber),
+          'select on inventory.products failed: SQLSTATE 22P02 (invalid text representation)',
+        ],
+        [
+          'selectWith',
+          () => {
+            const stocked = db.$with('stocked').as(db.select().from(products));
+            return db.with(stocked).select().from(products).where(notANumber);
+          },
+          'select on inventory.products failed: SQLSTATE 22P02 (invalid text representation)',
+        ],
+      ];
+      for (const [activity, statement, what] of cases) {
+        const error = await failureOf(activity, statement);
+        expect(error).toBeInstanceOf(ApplicationFailure);
+        expect(error).toMatchObject({ type: INVALID_DATA, nonRetryable: true });
+        expect(error.message).toBe(`${activity}: database ${what}: the database rejected the data`);
+        expect((error as ApplicationFailure).details).toEqual([
+          expect.objectContaining({
+            operation: activity === 'selectWith' ? 'select' : activity,
+            table: 'products',
+          }),
+        ]);
+        expect(failureText(error)).not.toContain(SECRET);
+        expectFramesOnly(error);
+      }
+    });
+
+    it('names the constraint of a foreign-key or check violation and the column of a not-null one, all retryable', async () => {
+      const { db } = database;
+      const cases: Array<[string, () => Promise<unknown>, string]> = [
+        [
+          'holdUnits',
+          () => db.insert(reservationItems).values({ orderId: SECRET, sku: SECRET, quantity: 1 }),
+          'insert on inventory.reservation_items failed: SQLSTATE 23503 (foreign key violation), constraint reservation_items_order_id_reservations_order_id_fk',
+        ],
+        [
+          'addProduct',
+          () => db.insert(products).values({ sku: uniqueId(SECRET), name: SECRET, priceCents: -1 }),
+          'insert on inventory.products failed: SQLSTATE 23514 (check violation), constraint products_price_cents_check',
+        ],
+        [
+          // Raw SQL the statement parser does not read: the table is the one the server names.
+          'addNameless',
+          () =>
+            db.execute(
+              sql`insert into inventory.products (sku, name, price_cents) values (${SECRET}, null, 1)`,
+            ),
+          'query on inventory.products failed: SQLSTATE 23502 (not-null violation), column name',
+        ],
+        [
+          // A code without a known meaning is named as it is.
+          'readMissing',
+          () => db.execute(sql`select * from "inventory"."missing" where sku = ${SECRET}`),
+          'select on inventory.missing failed: SQLSTATE 42P01',
+        ],
+      ];
+      for (const [activity, statement, what] of cases) {
+        const error = await failureOf(activity, statement);
+        expect(error).toBeInstanceOf(DatabaseError);
+        expect(error.message).toBe(`${activity}: database ${what}`);
+        expect(temporalFailure(error).applicationFailureInfo).toMatchObject({ nonRetryable: false });
+        expect(failureText(error)).not.toContain(SECRET);
+        expectFramesOnly(error);
+      }
+    });
+
+    it('keeps every field of a failure the activity built around a database error, and takes the values out of its cause', async () => {
+      const { db } = database;
+      const built = () =>
+        db
+          .update(products)
+          .set({ available: 2 ** 40 })
+          .where(eq(products.sku, SECRET))
+          .catch((cause: Error) => {
+            throw ApplicationFailure.create({
+              message: 'stock ledger write failed',
+              type: 'LedgerWriteFailed',
+              nonRetryable: true,
+              details: [{ step: 'reserveStock' }],
+              nextRetryDelay: '3s',
+              category: ApplicationFailureCategory.BENIGN,
+              cause,
+            });
+          });
+      const error = await failureOf('reserveStock', built);
+      expect(error).toBeInstanceOf(ApplicationFailure);
+      expect(error).toMatchObject({
+        message: 'stock ledger write failed',
+        type: 'LedgerWriteFailed',
+        nonRetryable: true,
+        details: [{ step: 'reserveStock' }],
+        nextRetryDelay: '3s',
+        category: ApplicationFailureCategory.BENIGN,
+      });
+      expect(error.cause).toBeInstanceOf(ApplicationFailure);
+      expect((error.cause as Error).message).toBe(
+        'reserveStock: database update on inventory.products failed: SQLSTATE 22003 (numeric value out of range): the database rejected the data',
+      );
+      expect(failureText(error)).not.toContain(SECRET);
+
+      // Without those fields the rebuilt failure has none of them either.
+      const plain = await failureOf('reserveStock', () =>
+        db
+          .delete(products)
+          .where(sql`${products.available} = ${SECRET}`)
+          .catch((cause: Error) => {
+            throw ApplicationFailure.create({ message: 'delete failed', cause });
+          }),
+      );
+      expect(plain).toMatchObject({ message: 'delete failed', nonRetryable: false });
+      const { type, details, nextRetryDelay, category } = plain as ApplicationFailure;
+      expect({ type, details, nextRetryDelay, category }).toEqual({
+        type: undefined,
+        details: undefined,
+        nextRetryDelay: undefined,
+        category: undefined,
+      });
+    });
   });
 }
 
@@ -142,6 +312,91 @@ describe('withDataErrorsNonRetryable (no database reachable)', () => {
     } finally {
       await unreachable.close();
     }
+  });
+
+  /** drizzle's failed-query error as another copy of drizzle (a second version in node_modules) builds it. */
+  const foreignQueryError = (cause: unknown) =>
+    Object.assign(
+      new Error(`Failed query: insert into "orders"."orders" ("customer_id") values ($1)\nparams: ${SECRET}`),
+      {
+        query: 'insert into "orders"."orders" ("customer_id") values ($1)',
+        params: [SECRET],
+        cause,
+      },
+    );
+
+  it("recognises another drizzle copy's failed query by its shape, through wrappers, and keeps only a code-shaped driver code", async () => {
+    const reset = Object.assign(new Error(`socket of ${SECRET} reset`), { code: 'ECONNRESET' });
+    const wrapped = new Error('write failed', {
+      cause: new Error('retry gave up', { cause: foreignQueryError(reset) }),
+    });
+    const error = await failureOf('createOrderRecord', () => Promise.reject(wrapped));
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(error.message).toBe('createOrderRecord: database insert on orders.orders failed: ECONNRESET');
+    expect(failureText(error)).not.toContain(SECRET);
+    expectFramesOnly(error);
+
+    // A code that is not an identifier may be a value: it is left out.
+    const odd = await failureOf('createOrderRecord', () =>
+      Promise.reject(foreignQueryError(Object.assign(new Error('lost'), { code: `lost ${SECRET}` }))),
+    );
+    expect(odd.message).toBe('createOrderRecord: database insert on orders.orders failed: no SQLSTATE');
+    expect(failureText(odd)).not.toContain(SECRET);
+  });
+
+  it('passes an error through unchanged when it only looks partly like a failed query, or its causes form a cycle', async () => {
+    const notDrizzle = [
+      // A query and params, but not drizzle's message.
+      Object.assign(new Error('validation failed'), { query: 'select 1', params: [] }),
+      // drizzle's message and a query, but no params.
+      Object.assign(new Error('Failed query: select 1'), { query: 'select 1' }),
+      // Its message and params, but no query text.
+      Object.assign(new Error('Failed query: select 1'), { query: 42, params: [] }),
+    ];
+    const cyclic = new Error('loops');
+    Object.assign(cyclic, { cause: new Error('and loops', { cause: cyclic }) });
+    for (const thrown of [...notDrizzle, cyclic]) {
+      expect(await failureOf('act', () => Promise.reject(thrown))).toBe(thrown);
+    }
+  });
+
+  it('stops following a cause chain after ten errors', async () => {
+    const buried = (depth: number): Error => {
+      let error: Error = foreignQueryError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+      for (let i = 1; i < depth; i += 1) error = new Error(`layer ${i}`, { cause: error });
+      return error;
+    };
+    expect(await failureOf('act', () => Promise.reject(buried(10)))).toBeInstanceOf(DatabaseError);
+    const tooDeep = buried(11);
+    expect(await failureOf('act', () => Promise.reject(tooDeep))).toBe(tooDeep);
+  });
+
+  it('leaves a failure the activity built around something else as it is', async () => {
+    const built = [
+      ApplicationFailure.create({ message: 'no cause', type: 'OutOfStock', nonRetryable: true }),
+      ApplicationFailure.create({ message: 'other cause', cause: new Error(`card of ${SECRET}`) }),
+    ];
+    for (const failure of built) expect(await failureOf('act', () => Promise.reject(failure))).toBe(failure);
+  });
+
+  it('describes what it knows: the qualified table, the column, its type and the constraint', () => {
+    expect(
+      describeDatabaseError('act', {
+        operation: 'update',
+        schema: 'orders',
+        table: 'orders',
+        code: '22001',
+        column: 'reason',
+        dataType: 'varchar',
+        constraint: 'orders_reason_check',
+      }),
+    ).toBe(
+      'act: database update on orders.orders failed: SQLSTATE 22001 (value too long), column reason, type varchar, constraint orders_reason_check',
+    );
+    expect(describeDatabaseError('act', { table: 'orders' })).toBe(
+      'act: database query on orders failed: no SQLSTATE',
+    );
+    expect(describeDatabaseError('act', {})).toBe('act: database query failed: no SQLSTATE');
   });
 
   it('lets other errors through unchanged (they stay retryable)', async () => {
