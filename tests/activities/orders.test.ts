@@ -12,7 +12,7 @@ import {
   TEST_DRIVERS,
   type TestDatabase,
 } from '../../harness/throwaway-database.js';
-import { expectTransientError, runActivity, uniqueId } from './helpers.js';
+import { expectTransientError, RecordingLogger, runActivity, uniqueId } from './helpers.js';
 
 function orderInput(orderId: string): CreateOrderRecordInput {
   return {
@@ -174,6 +174,84 @@ for (const { driver, skip } of TEST_DRIVERS) {
         view,
       });
       expect(rows[0]?.createdAt.toISOString()).toBe(view.createdAt);
+    });
+
+    it("keeps the request's fingerprint, from the create or from the saga's first status write", async () => {
+      const created = uniqueId('order');
+      await runActivity(activities.createOrderRecord, { ...orderInput(created), requestHash: 'hash-create' });
+      expect(await readOrder(created)).toMatchObject({ requestHash: 'hash-create', clientId: 'anonymous' });
+
+      const firstWritten = uniqueId('order');
+      const view = { ...viewOf(firstWritten), status: 'RESERVING' as const };
+      const first = {
+        orderId: firstWritten,
+        status: 'RESERVING' as const,
+        seq: 1,
+        clientId: 'app-9',
+        view,
+        firstWrite: { requestHash: 'hash-first' },
+      };
+      await runActivity(activities.setOrderStatus, first);
+      expect(await readOrder(firstWritten)).toMatchObject({
+        requestHash: 'hash-first',
+        clientId: 'app-9',
+        status: 'RESERVING',
+        statusSeq: 1,
+      });
+      // A write that creates a missing row later in the saga has no fingerprint to give.
+      const late = uniqueId('order');
+      await runActivity(activities.setOrderStatus, { ...first, orderId: late, firstWrite: undefined });
+      expect((await readOrder(late))?.requestHash).toBeNull();
+    });
+
+    it('tells the operator what each write did: recorded, created by a status write, moved, or left as it was', async () => {
+      const orderId = uniqueId('order');
+      const logger = new RecordingLogger();
+      const run = <I>(fn: (input: I) => Promise<void>, input: I) => runActivity(fn, input, { logger });
+      await run(activities.createOrderRecord, orderInput(orderId));
+      await run(activities.createOrderRecord, orderInput(orderId));
+      await run(activities.setOrderStatus, { orderId, status: 'CHARGING', seq: 2 });
+      await run(activities.setOrderStatus, { orderId, status: 'RESERVING', seq: 1 });
+      const missing = uniqueId('order');
+      await run(activities.setOrderStatus, {
+        orderId: missing,
+        status: 'FAILED',
+        seq: 2,
+        view: viewOf(missing),
+      });
+      expect(logger.entries.filter((entry) => entry.level === 'INFO')).toEqual([
+        {
+          level: 'INFO',
+          message: 'order record written',
+          meta: expect.objectContaining({ orderId, changed: true }),
+        },
+        {
+          level: 'INFO',
+          message: 'order record written',
+          meta: expect.objectContaining({ orderId, changed: false }),
+        },
+        {
+          level: 'INFO',
+          message: 'order status set',
+          meta: expect.objectContaining({ orderId, status: 'CHARGING', seq: 2 }),
+        },
+        {
+          level: 'INFO',
+          message: 'order status unchanged (stale or repeated write)',
+          meta: expect.objectContaining({
+            orderId,
+            status: 'RESERVING',
+            seq: 1,
+            currentStatus: 'CHARGING',
+            currentSeq: 2,
+          }),
+        },
+        {
+          level: 'INFO',
+          message: 'order record created by its status write',
+          meta: expect.objectContaining({ orderId: missing, status: 'FAILED', seq: 2 }),
+        },
+      ]);
     });
 
     it('has a check constraint that rejects statuses outside the contract', async () => {

@@ -74,6 +74,55 @@ describe('order events', () => {
     expect(duration).toBeLessThan(60);
   });
 
+  it("counts an order recorded by the saga's first status write as started once, and never again for one recorded before", async () => {
+    const orderId = uniqueId('ord');
+    const createdAt = new Date(Date.now() - 1_000).toISOString();
+    const view = {
+      orderId,
+      customerId: 'cust-1',
+      status: 'RESERVING' as const,
+      items: [{ sku: 'MUG-RED', quantity: 1, unitPriceCents: 1299 }],
+      totalCents: 1299,
+      steps: [],
+      payment: { status: 'NONE' as const, amountCents: 0 },
+      shipment: { status: 'NONE' as const, trackingId: null },
+      failureReason: null,
+      failureCode: null,
+      cancelRequested: false,
+      createdAt,
+      updatedAt: createdAt,
+    };
+    const first = { orderId, status: 'RESERVING' as const, seq: 1, view, firstWrite: {} };
+    const events = await eventsOf(async () => {
+      await runActivity(activities.setOrderStatus, first);
+      await runActivity(activities.setOrderStatus, first);
+    });
+    expect(events).toEqual([{ kind: 'orderStarted', orderId }]);
+
+    // The row already existed (an earlier createOrderRecord): that write counted the start.
+    const recorded = uniqueId('ord');
+    await record(recorded);
+    const later = await eventsOf(() =>
+      runActivity(activities.setOrderStatus, {
+        ...first,
+        orderId: recorded,
+        view: { ...view, orderId: recorded },
+      }),
+    );
+    expect(later).toEqual([]);
+  });
+
+  it('counts a compensation that failed for good as stuck once, not as an end', async () => {
+    const orderId = uniqueId('ord');
+    await record(orderId);
+    const stuck = { orderId, status: 'COMPENSATION_FAILED' as const, seq: 3 };
+    const events = await eventsOf(async () => {
+      await runActivity(activities.setOrderStatus, stuck);
+      await runActivity(activities.setOrderStatus, stuck);
+    });
+    expect(events).toEqual([{ kind: 'compensationStuck', orderId }]);
+  });
+
   it('gives completed and cancelled orders no reason', async () => {
     const [done, cancelled] = [uniqueId('ord'), uniqueId('ord')];
     await record(done);
