@@ -69,8 +69,8 @@ function failureOf(activity: string, statement: () => Promise<unknown>): Promise
   return caught(runActivity(wrapped[activity] as () => Promise<void>, undefined));
 }
 
-/** A value no failure may carry: the tests put it into statements' parameters. */
-const SECRET = 'Zelda Quimby';
+/** A value no failure may carry: the tests put it into statements' parameters (" at " as in a stack frame). */
+const SECRET = 'Zelda Quimby at 7 Compiler Lane';
 
 /** Its stack is the new headline over the original's frames, which name code, never values. */
 function expectFramesOnly(error: Error) {
@@ -119,6 +119,8 @@ for (const { driver, skip } of TEST_DRIVERS) {
         expect(text).not.toContain(secret);
       }
       expect(error).toBeInstanceOf(ApplicationFailure);
+      // The failure type a saga (and an operator reading the history) sees.
+      expect(INVALID_DATA).toBe('InvalidData');
       expect(error).toMatchObject({ type: INVALID_DATA, nonRetryable: true });
       expect(error.message).toContain('setOrderStatus');
       expect(error.message).toContain('SQLSTATE 22003');
@@ -140,9 +142,10 @@ for (const { driver, skip } of TEST_DRIVERS) {
       for (const secret of [sku, 'Zelda', 'params:']) expect(text).not.toContain(secret);
       expect(error).toBeInstanceOf(DatabaseError);
       expect(error).not.toBeInstanceOf(ApplicationFailure);
-      expect(error.message).toContain('SQLSTATE 23505');
-      expect(error.message).toContain('products_pkey');
-      expect(error.message).toContain('inventory.products');
+      expect(error.name).toBe('DatabaseError');
+      expect(error.message).toBe(
+        'addProduct: database insert on inventory.products failed: SQLSTATE 23505 (unique violation), constraint products_pkey',
+      );
       // Retryable as Temporal sees it.
       expect(temporalFailure(error).applicationFailureInfo).toMatchObject({
         type: 'DatabaseError',
@@ -219,6 +222,15 @@ for (const { driver, skip } of TEST_DRIVERS) {
               sql`insert into inventory.products (sku, name, price_cents) values (${SECRET}, null, 1)`,
             ),
           'query on inventory.products failed: SQLSTATE 23502 (not-null violation), column name',
+        ],
+        [
+          // A domain's check names the type it guards.
+          'castToDomain',
+          async () => {
+            await db.execute(sql.raw('create domain inventory.positive_2 as integer check (value > 0)'));
+            return db.execute(sql`select ${-1}::integer::inventory.positive_2 as n where ${SECRET} <> ''`);
+          },
+          'query failed: SQLSTATE 23514 (check violation), type positive_2, constraint positive_2_check',
         ],
         [
           // A code without a known meaning is named as it is.
@@ -326,22 +338,51 @@ describe('withDataErrorsNonRetryable (no database reachable)', () => {
     );
 
   it("recognises another drizzle copy's failed query by its shape, through wrappers, and keeps only a code-shaped driver code", async () => {
-    const reset = Object.assign(new Error(`socket of ${SECRET} reset`), { code: 'ECONNRESET' });
+    // postgres.js's own code for a connection that timed out: five of its letters are no SQLSTATE.
+    const reset = Object.assign(new Error(`socket of ${SECRET} timed out`), { code: 'CONNECT_TIMEOUT' });
     const wrapped = new Error('write failed', {
       cause: new Error('retry gave up', { cause: foreignQueryError(reset) }),
     });
     const error = await failureOf('createOrderRecord', () => Promise.reject(wrapped));
     expect(error).toBeInstanceOf(DatabaseError);
-    expect(error.message).toBe('createOrderRecord: database insert on orders.orders failed: ECONNRESET');
+    expect(error.message).toBe('createOrderRecord: database insert on orders.orders failed: CONNECT_TIMEOUT');
     expect(failureText(error)).not.toContain(SECRET);
     expectFramesOnly(error);
 
     // A code that is not an identifier may be a value: it is left out.
-    const odd = await failureOf('createOrderRecord', () =>
-      Promise.reject(foreignQueryError(Object.assign(new Error('lost'), { code: `lost ${SECRET}` }))),
+    for (const code of [`ECONNRESET ${SECRET}`, `${SECRET} ECONNRESET`]) {
+      const odd = await failureOf('createOrderRecord', () =>
+        Promise.reject(foreignQueryError(Object.assign(new Error('lost'), { code }))),
+      );
+      expect(odd.message).toBe('createOrderRecord: database insert on orders.orders failed: no SQLSTATE');
+      expect(failureText(odd)).not.toContain(SECRET);
+    }
+  });
+
+  it('keeps only names that are identifiers, from the statement and from the server', async () => {
+    const odd = await failureOf('act', () =>
+      Promise.reject(
+        Object.assign(foreignQueryError(undefined), {
+          query: `delete from "${SECRET}"."${SECRET}" where "id" = $1`,
+          cause: { code: '23503', table: 'shipments_2026', column: SECRET, constraint: `${SECRET}_fk` },
+        }),
+      ),
     );
-    expect(odd.message).toBe('createOrderRecord: database insert on orders.orders failed: no SQLSTATE');
+    expect(odd.message).toBe(
+      'act: database delete on shipments_2026 failed: SQLSTATE 23503 (foreign key violation)',
+    );
     expect(failureText(odd)).not.toContain(SECRET);
+  });
+
+  it('reads a failed query thrown as a plain object, whose stack is then only the headline', async () => {
+    const thrown = {
+      message: `Failed query: update "orders"."orders" set "reason" = $1\nparams: ${SECRET}`,
+      query: 'update "orders"."orders" set "reason" = $1',
+      params: [SECRET],
+    };
+    const error = await failureOf('act', () => Promise.reject(thrown));
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(error.stack).toBe('DatabaseError: act: database update on orders.orders failed: no SQLSTATE');
   });
 
   it('passes an error through unchanged when it only looks partly like a failed query, or its causes form a cycle', async () => {
@@ -352,11 +393,14 @@ describe('withDataErrorsNonRetryable (no database reachable)', () => {
       Object.assign(new Error('Failed query: select 1'), { query: 'select 1' }),
       // Its message and params, but no query text.
       Object.assign(new Error('Failed query: select 1'), { query: 42, params: [] }),
+      // A query and params on something whose message is not text.
+      { query: 'select 1', params: [], message: 42 },
     ];
     const cyclic = new Error('loops');
     Object.assign(cyclic, { cause: new Error('and loops', { cause: cyclic }) });
     for (const thrown of [...notDrizzle, cyclic]) {
-      expect(await failureOf('act', () => Promise.reject(thrown))).toBe(thrown);
+      const wrapped = withDataErrorsNonRetryable({ act: () => Promise.reject(thrown) });
+      expect(await runActivity(wrapped.act, undefined).catch((error: unknown) => error)).toBe(thrown);
     }
   });
 
