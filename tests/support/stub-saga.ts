@@ -1,5 +1,5 @@
 /** Runs one saga on a test environment with stub activities on all four queues (workflow-level tests). */
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createColocatedActivities } from '../../activities/colocated.js';
@@ -58,6 +58,8 @@ export interface StubSagaRun {
   drive?: (handle: WorkflowHandle) => Promise<void>;
   /** Distributed (default): a worker per service queue. Colocated: one worker with every stub, as production's. */
   placement?: SagaPlacement;
+  /** Search attributes to start it with (the API starts every order with its customer and PENDING). */
+  typedSearchAttributes?: WorkflowStartOptions['typedSearchAttributes'];
 }
 
 /** Starts the saga, lets `drive` act on it, and returns its final state and handle. */
@@ -97,6 +99,7 @@ export async function runStubSaga(run: StubSagaRun): Promise<{ state: OrderState
     const handle = await env.client.workflow.start('orderSaga', {
       ...placementStart(input, run.placement ?? 'distributed'),
       workflowId: orderWorkflowId(input.orderId),
+      ...(run.typedSearchAttributes ? { typedSearchAttributes: run.typedSearchAttributes } : {}),
     });
     await run.drive?.(handle);
     return { state: (await handle.result()) as OrderState, handle };

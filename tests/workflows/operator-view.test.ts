@@ -1,0 +1,131 @@
+/**
+ * What an operator sees of an order in the Temporal Web UI and in visibility queries: each activity (or local
+ * activity marker) says what it does for which order, the OrderStatus search attribute follows the order (a colocated
+ * one only at the ends of its path, which it passes inside one workflow task), the customer is searchable, and an
+ * order the API started with its attributes set is not upserted with the same values again.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type OrderInput, SAGA_PLACEMENTS } from '../../contracts/orders.js';
+import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../../contracts/search-attributes.js';
+import { ADDRESS_UNDELIVERABLE } from '../../contracts/shipping.js';
+import { runStubSaga, startSagaTestEnvironment, stubOrderInput } from '../support/stub-saga.js';
+import { StubServices } from '../support/stub-services.js';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await startSagaTestEnvironment(inject('temporalTestServer'));
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** The summaries of the history's events, in order (activities scheduled, local activities' markers). */
+async function summariesOf(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const summary = event.userMetadata?.summary;
+    return summary ? [defaultPayloadConverter.fromPayload<string>(summary)] : [];
+  });
+}
+
+/** Every value the saga upserted for `name`, in order. */
+async function upsertsOf(handle: WorkflowHandle, name: string): Promise<unknown[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((event) => {
+    const field =
+      event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[name];
+    return field ? [defaultPayloadConverter.fromPayload(field)] : [];
+  });
+}
+
+describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement) => {
+  const colocated = placement === 'colocated';
+  const run = (stubs: StubServices, input: OrderInput, started = false) =>
+    runStubSaga({
+      env,
+      bundlePath: inject('workflowBundlePath'),
+      stubs,
+      input,
+      placement,
+      ...(started
+        ? {
+            typedSearchAttributes: [
+              { key: ORDER_STATUS_KEY, value: 'PENDING' },
+              { key: CUSTOMER_ID_KEY, value: input.customerId },
+            ],
+          }
+        : {}),
+    });
+
+  it('each step of a completed order says what it does, and for which order', async () => {
+    const input = stubOrderInput({
+      items: [
+        { sku: 'MUG-RED', quantity: 2, unitPriceCents: 1000 },
+        { sku: 'TEE-BLUE', quantity: 3, unitPriceCents: 500 },
+      ],
+      totalCents: 3500,
+    });
+    const { orderId } = input;
+    const { handle } = await run(new StubServices(), input);
+    const steps = [
+      `inventory: reserve 5 units of 2 SKUs for order ${orderId}`,
+      `payments: charge 3500 cents for order ${orderId}`,
+      `shipping: create shipment for order ${orderId}`,
+    ];
+    const statuses = ['RESERVING', 'CHARGING', 'SHIPPING'].map((s) => `orders: order ${orderId} is ${s}`);
+    const forward = colocated
+      ? steps.map((step, i) => `${statuses[i]}, then ${step}`)
+      : steps.flatMap((step, i) => [statuses[i], step]);
+    expect(await summariesOf(handle)).toEqual([
+      ...forward,
+      `inventory: commit stock of order ${orderId}`,
+      `orders: order ${orderId} is COMPLETED`,
+    ]);
+  });
+
+  it('each compensation says it is one, in the order it ran', async () => {
+    const stubs = new StubServices();
+    stubs.failWith('createShipment', () =>
+      ApplicationFailure.nonRetryable('no such street', ADDRESS_UNDELIVERABLE),
+    );
+    const input = stubOrderInput();
+    const { orderId } = input;
+    const { state, handle } = await run(stubs, input);
+    expect(state.status).toBe('FAILED');
+    const summaries = await summariesOf(handle);
+    expect(summaries.slice(summaries.indexOf(`orders: order ${orderId} is COMPENSATING`))).toEqual([
+      `orders: order ${orderId} is COMPENSATING`,
+      `shipping: cancel shipment of order ${orderId} (compensation)`,
+      `payments: refund order ${orderId} (compensation)`,
+      `inventory: release stock of order ${orderId} (compensation)`,
+      `orders: order ${orderId} is FAILED`,
+    ]);
+  });
+
+  it('keeps the OrderStatus search attribute on the status the order is in, and the customer searchable', async () => {
+    const input = stubOrderInput({ customerId: 'cust-visible' });
+    const { handle } = await run(new StubServices(), input);
+    // A colocated order passes its forward statuses inside one workflow task: only its ends are visible.
+    expect(await upsertsOf(handle, ORDER_STATUS_KEY.name)).toEqual(
+      colocated ? ['PENDING', 'COMPLETED'] : ['PENDING', 'RESERVING', 'CHARGING', 'SHIPPING', 'COMPLETED'],
+    );
+    const { typedSearchAttributes } = await handle.describe();
+    expect(typedSearchAttributes.get(ORDER_STATUS_KEY)).toBe('COMPLETED');
+    expect(typedSearchAttributes.get(CUSTOMER_ID_KEY)).toBe('cust-visible');
+  });
+
+  it('does not upsert what the API started the order with', async () => {
+    const input = stubOrderInput({ customerId: 'cust-started' });
+    const { handle } = await run(new StubServices(), input, true);
+    expect(await upsertsOf(handle, CUSTOMER_ID_KEY.name)).toEqual([]);
+    expect((await upsertsOf(handle, ORDER_STATUS_KEY.name))[0]).toEqual(
+      colocated ? 'COMPLETED' : 'RESERVING',
+    );
+    expect((await handle.describe()).typedSearchAttributes.get(CUSTOMER_ID_KEY)).toBe('cust-started');
+  });
+});
