@@ -9,9 +9,16 @@ import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common'
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type OrderInput, SAGA_PLACEMENTS } from '../../contracts/orders.js';
+import { PAYMENT_DECLINED } from '../../contracts/payments.js';
 import { CUSTOMER_ID_KEY, ORDER_STATUS_KEY } from '../../contracts/search-attributes.js';
 import { ADDRESS_UNDELIVERABLE } from '../../contracts/shipping.js';
-import { runStubSaga, startSagaTestEnvironment, stubOrderInput } from '../support/stub-saga.js';
+import {
+  cancelOrderUpdate,
+  resolveCompensationsUpdate,
+  retryCompensationsUpdate,
+} from '../../workflows/definitions.js';
+import { workflowLogs } from '../support/quiet-runtime.js';
+import { runStubSaga, startSagaTestEnvironment, stubOrderInput, until } from '../support/stub-saga.js';
 import { StubServices } from '../support/stub-services.js';
 
 let env: TestWorkflowEnvironment;
@@ -41,6 +48,30 @@ async function upsertsOf(handle: WorkflowHandle, name: string): Promise<unknown[
       event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[name];
     return field ? [defaultPayloadConverter.fromPayload(field)] : [];
   });
+}
+
+/** What the saga logged about one order: level, message and the fields it gave (not the SDK's or the trace's). */
+function logOf(orderId: string) {
+  const sdkFields = [
+    'namespace',
+    'taskQueue',
+    'workflowId',
+    'runId',
+    'workflowType',
+    'sdkComponent',
+    'updateId',
+    'updateName',
+  ];
+  const traceFields = ['trace_id', 'span_id', 'trace_flags'];
+  return workflowLogs
+    .filter((entry) => entry.meta?.orderId === orderId)
+    .map(({ level, message, meta }) => ({
+      level,
+      message,
+      meta: Object.fromEntries(
+        Object.entries(meta ?? {}).filter(([key]) => !sdkFields.includes(key) && !traceFields.includes(key)),
+      ),
+    }));
 }
 
 describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement) => {
@@ -127,5 +158,100 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
       colocated ? 'COMPLETED' : 'RESERVING',
     );
     expect((await handle.describe()).typedSearchAttributes.get(CUSTOMER_ID_KEY)).toBe('cust-started');
+  });
+
+  it("tells the worker's log how each order ended, why it compensated, and what a cancel or an operator did", async () => {
+    const done = stubOrderInput();
+    await run(new StubServices(), done);
+    expect(logOf(done.orderId)).toEqual([
+      { level: 'INFO', message: 'order completed', meta: { orderId: done.orderId } },
+    ]);
+
+    const declined = new StubServices();
+    declined.failWith('chargePayment', () =>
+      ApplicationFailure.nonRetryable('card declined', PAYMENT_DECLINED),
+    );
+    const failed = stubOrderInput();
+    await run(declined, failed);
+    expect(logOf(failed.orderId)).toEqual([
+      {
+        level: 'WARN',
+        message: 'order compensating',
+        meta: { orderId: failed.orderId, cancelled: false, failureCode: PAYMENT_DECLINED },
+      },
+    ]);
+
+    const held = new StubServices();
+    const gate = held.hold('reserveStock');
+    const cancelled = stubOrderInput();
+    await runStubSaga({
+      env,
+      bundlePath: inject('workflowBundlePath'),
+      stubs: held,
+      input: cancelled,
+      placement,
+      drive: async (handle) => {
+        await gate.reached;
+        await handle.executeUpdate(cancelOrderUpdate);
+        gate.release();
+      },
+    });
+    expect(logOf(cancelled.orderId)).toEqual([
+      {
+        level: 'INFO',
+        message: 'cancel accepted',
+        meta: { orderId: cancelled.orderId, status: 'RESERVING' },
+      },
+      {
+        level: 'WARN',
+        message: 'order compensating',
+        // The SDK's log leaves out a field that is null: a cancel has no failure code.
+        meta: { orderId: cancelled.orderId, cancelled: true },
+      },
+    ]);
+  });
+
+  it("tells the worker's log which compensation waits for an operator, and what the operator decided", async () => {
+    for (const decision of ['retry', 'resolve'] as const) {
+      const stubs = new StubServices();
+      stubs.failWith('createShipment', () =>
+        ApplicationFailure.nonRetryable('no such street', ADDRESS_UNDELIVERABLE),
+      );
+      let refunds = 0;
+      stubs.failWith('refundPayment', () => {
+        refunds += 1;
+        return refunds === 1 ? ApplicationFailure.nonRetryable('refund refused', 'RefundRejected') : null;
+      });
+      const input = stubOrderInput();
+      await runStubSaga({
+        env,
+        bundlePath: inject('workflowBundlePath'),
+        stubs,
+        input,
+        placement,
+        drive: async (handle) => {
+          await until(() => stubs.statuses.includes('COMPENSATION_FAILED'), 20_000);
+          if (decision === 'retry') await handle.executeUpdate(retryCompensationsUpdate);
+          else
+            await handle.executeUpdate(resolveCompensationsUpdate, { args: [{ note: 'refunded by hand' }] });
+        },
+      });
+      const { orderId } = input;
+      expect(logOf(orderId).slice(1)).toEqual([
+        {
+          level: 'ERROR',
+          message: 'compensation failed for good; waiting for an operator',
+          meta: { orderId, steps: ['chargePayment'] },
+        },
+        {
+          level: 'INFO',
+          message:
+            decision === 'retry'
+              ? 'operator retries compensations'
+              : 'operator resolved compensations by hand',
+          meta: { orderId, steps: ['chargePayment'] },
+        },
+      ]);
+    }
   });
 });
