@@ -40,6 +40,11 @@ async function summariesOf(handle: WorkflowHandle): Promise<string[]> {
   });
 }
 
+/** The line the Web UI shows under the workflow: what it is doing now. */
+async function detailsOf(handle: WorkflowHandle): Promise<string | undefined> {
+  return (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails;
+}
+
 /** Every value the saga upserted for `name`, in order. */
 async function upsertsOf(handle: WorkflowHandle, name: string): Promise<unknown[]> {
   const history = await handle.fetchHistory();
@@ -76,13 +81,19 @@ function logOf(orderId: string) {
 
 describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement) => {
   const colocated = placement === 'colocated';
-  const run = (stubs: StubServices, input: OrderInput, started = false) =>
+  const run = (
+    stubs: StubServices,
+    input: OrderInput,
+    started = false,
+    drive?: (handle: WorkflowHandle) => Promise<void>,
+  ) =>
     runStubSaga({
       env,
       bundlePath: inject('workflowBundlePath'),
       stubs,
       input,
       placement,
+      ...(drive ? { drive } : {}),
       ...(started
         ? {
             typedSearchAttributes: [
@@ -253,5 +264,57 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
         },
       ]);
     }
+  });
+
+  it('shows, while each step runs, what the order waits on, and at its end that it is done', async () => {
+    const stubs = new StubServices();
+    const gates = (['reserveStock', 'chargePayment', 'createShipment'] as const).map((step) =>
+      stubs.hold(step),
+    );
+    const seen: Array<string | undefined> = [];
+    let ended: string | undefined;
+    const input = stubOrderInput({
+      totalCents: 2000,
+      shippingAddress: { ...stubOrderInput().shippingAddress, country: 'NZ' },
+    });
+    await run(stubs, input, false, async (running) => {
+      for (const gate of gates) {
+        await gate.reached;
+        seen.push(await detailsOf(running));
+        gate.release();
+      }
+      // Queried while the workers still run: a closed workflow's query needs one.
+      await running.result();
+      ended = await detailsOf(running);
+    });
+    expect(seen).toEqual([
+      '**RESERVING** — inventory: reserving 2 units',
+      '**CHARGING** — payments: charging 2000 cents',
+      '**SHIPPING** — shipping: creating shipment to NZ',
+    ]);
+    expect(ended).toBe('**COMPLETED** — done');
+  });
+
+  it('shows a compensation that waits for an operator, and what to run', async () => {
+    const stubs = new StubServices();
+    stubs.failWith('createShipment', () =>
+      ApplicationFailure.nonRetryable('no such street', ADDRESS_UNDELIVERABLE),
+    );
+    stubs.failWith('refundPayment', () =>
+      ApplicationFailure.nonRetryable('refund refused', 'RefundRejected'),
+    );
+    let waiting: string | undefined;
+    let ended: string | undefined;
+    await run(stubs, stubOrderInput(), false, async (running) => {
+      await until(() => stubs.statuses.includes('COMPENSATION_FAILED'), 20_000);
+      waiting = await detailsOf(running);
+      await running.executeUpdate(resolveCompensationsUpdate, { args: [{ note: 'refunded by hand' }] });
+      await running.result();
+      ended = await detailsOf(running);
+    });
+    expect(waiting).toBe(
+      '**COMPENSATION_FAILED** — compensation of chargePayment failed: run the retryCompensations or resolveCompensations update',
+    );
+    expect(ended).toBe('**FAILED** — done');
   });
 });
