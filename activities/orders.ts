@@ -56,7 +56,7 @@ async function insertOrderRow(
       updatedAt: new Date(record.createdAt),
       ...state,
     })
-    // Stryker disable next-line ObjectLiteral: the primary key is the table's only unique constraint.
+    // The primary key is the table's only unique constraint: without the target (a surviving mutant) it is the same.
     .onConflictDoNothing({ target: orders.orderId })
     .returning({ orderId: orders.orderId });
   if (inserted.length === 0) return false;

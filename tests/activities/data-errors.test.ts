@@ -372,6 +372,17 @@ describe('withDataErrorsNonRetryable (no database reachable)', () => {
       'act: database delete on shipments_2026 failed: SQLSTATE 23503 (foreign key violation)',
     );
     expect(failureText(odd)).not.toContain(SECRET);
+
+    // The server never answered: only the statement could name the table, and it does not name one safely.
+    const unanswered = await failureOf('act', () =>
+      Promise.reject(
+        Object.assign(foreignQueryError(Object.assign(new Error('reset'), { code: 'ECONNRESET' })), {
+          query: `update "${SECRET}" set "id" = $1`,
+        }),
+      ),
+    );
+    expect(unanswered.message).toBe('act: database update failed: ECONNRESET');
+    expect(failureText(unanswered)).not.toContain(SECRET);
   });
 
   it('reads a failed query thrown as a plain object, whose stack is then only the headline', async () => {
