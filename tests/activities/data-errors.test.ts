@@ -251,32 +251,25 @@ for (const { driver, skip } of TEST_DRIVERS) {
 
     it('keeps every field of a failure the activity built around a database error, and takes the values out of its cause', async () => {
       const { db } = database;
-      const built = () =>
-        db
-          .update(products)
-          .set({ available: 2 ** 40 })
-          .where(eq(products.sku, SECRET))
-          .catch((cause: Error) => {
-            throw ApplicationFailure.create({
-              message: 'stock ledger write failed',
-              type: 'LedgerWriteFailed',
-              nonRetryable: true,
-              details: [{ step: 'reserveStock' }],
-              nextRetryDelay: '3s',
-              category: ApplicationFailureCategory.BENIGN,
-              cause,
-            });
-          });
-      const error = await failureOf('reserveStock', built);
-      expect(error).toBeInstanceOf(ApplicationFailure);
-      expect(error).toMatchObject({
+      const fields = {
         message: 'stock ledger write failed',
         type: 'LedgerWriteFailed',
         nonRetryable: true,
         details: [{ step: 'reserveStock' }],
         nextRetryDelay: '3s',
         category: ApplicationFailureCategory.BENIGN,
-      });
+      };
+      const built = () =>
+        db
+          .update(products)
+          .set({ available: 2 ** 40 })
+          .where(eq(products.sku, SECRET))
+          .catch((cause: Error) => {
+            throw ApplicationFailure.create({ ...fields, cause });
+          });
+      const error = await failureOf('reserveStock', built);
+      expect(error).toBeInstanceOf(ApplicationFailure);
+      expect(error).toMatchObject(fields);
       expect(error.cause).toBeInstanceOf(ApplicationFailure);
       expect((error.cause as Error).message).toBe(
         'reserveStock: database update on inventory.products failed: SQLSTATE 22003 (numeric value out of range): the database rejected the data',
