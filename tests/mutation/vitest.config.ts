@@ -20,6 +20,8 @@ const ALL_TESTS = [
   'tests/api/openapi-problems.test.ts',
   'tests/events/envelope.test.ts',
   'tests/events/outbox.test.ts',
+  // The orders activities' metrics events (what the worker turns into saga_orders_* counters).
+  'tests/observability/order-events.test.ts',
   'tests/events/relay.test.ts',
   'tests/events/consumer.test.ts',
 ];

@@ -7,6 +7,7 @@
 //   --incremental   reuse tests/mutation/stryker-incremental.json for unchanged code and tests
 //   --mutate <glob> only these files (the thresholds then apply to them alone)
 //   --ci            what CI runs: each scope of tests/mutation/ci-scope.json against its tests, incrementally
+//   --scope <names> with --ci: only these scopes (comma-separated); add --force to refresh their baselines in full
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -70,20 +71,27 @@ export function scoresOf(report) {
  */
 function plansOf(args) {
   if (!args.includes('--ci')) return [{ name: 'run', args, tests: process.env.MUTATION_TESTS }];
-  const rest = args.filter((arg) => arg !== '--ci');
+  const at = args.indexOf('--scope');
+  const only = at >= 0 ? (args[at + 1] ?? '').split(',') : undefined;
+  const rest = args.filter((arg, i) => arg !== '--ci' && (at < 0 || (i !== at && i !== at + 1)));
   const { scopes } = JSON.parse(readFileSync(CI_SCOPE, 'utf8'));
-  return scopes.map((scope) => ({
-    name: scope.name,
-    args: [
-      ...rest,
-      '--incremental',
-      '--incrementalFile',
-      `tests/mutation/incremental/${scope.name}.json`,
-      '--mutate',
-      scope.mutate.join(','),
-    ],
-    tests: scope.tests.join(','),
-  }));
+  const unknown = only?.filter((name) => !scopes.some((scope) => scope.name === name)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`no scope ${unknown.join(', ')} in ${path.relative(ROOT, CI_SCOPE)}`);
+  return scopes
+    .filter((scope) => !only || only.includes(scope.name))
+    .map((scope) => ({
+      name: scope.name,
+      args: [
+        ...rest,
+        '--incremental',
+        '--incrementalFile',
+        `tests/mutation/incremental/${scope.name}.json`,
+        '--mutate',
+        scope.mutate.join(','),
+      ],
+      tests: scope.tests.join(','),
+    }));
 }
 
 /** One Stryker run, then its files' scores against their thresholds; returns the failures. */
