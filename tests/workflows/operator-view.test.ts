@@ -31,10 +31,16 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** The events of the order's history, once it ended. */
+async function eventsOf(handle: WorkflowHandle): Promise<HistoryEvent[]> {
+  return (await handle.fetchHistory()).events ?? [];
+}
+
 /** The summaries of the history's events, in order (activities scheduled, local activities' markers). */
-async function summariesOf(handle: WorkflowHandle): Promise<string[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((event) => {
+function summariesIn(events: HistoryEvent[]): string[] {
+  return events.flatMap((event) => {
     const summary = event.userMetadata?.summary;
     return summary ? [defaultPayloadConverter.fromPayload<string>(summary)] : [];
   });
@@ -46,9 +52,8 @@ async function detailsOf(handle: WorkflowHandle): Promise<string | undefined> {
 }
 
 /** Every value the saga upserted for `name`, in order. */
-async function upsertsOf(handle: WorkflowHandle, name: string): Promise<unknown[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((event) => {
+function upsertsIn(events: HistoryEvent[], name: string): unknown[] {
+  return events.flatMap((event) => {
     const field =
       event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[name];
     return field ? [defaultPayloadConverter.fromPayload(field)] : [];
@@ -81,11 +86,11 @@ function logOf(orderId: string) {
 
 describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement) => {
   const colocated = placement === 'colocated';
+  /** One order of this placement; `started`: with the search attributes the API starts it with. */
   const run = (
     stubs: StubServices,
     input: OrderInput,
-    started = false,
-    drive?: (handle: WorkflowHandle) => Promise<void>,
+    { started = false, drive }: { started?: boolean; drive?: (handle: WorkflowHandle) => Promise<void> } = {},
   ) =>
     runStubSaga({
       env,
@@ -123,7 +128,7 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
     const forward = colocated
       ? steps.map((step, i) => `${statuses[i]}, then ${step}`)
       : steps.flatMap((step, i) => [statuses[i], step]);
-    expect(await summariesOf(handle)).toEqual([
+    expect(summariesIn(await eventsOf(handle))).toEqual([
       ...forward,
       `inventory: commit stock of order ${orderId}`,
       `orders: order ${orderId} is COMPLETED`,
@@ -139,7 +144,7 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
     const { orderId } = input;
     const { state, handle } = await run(stubs, input);
     expect(state.status).toBe('FAILED');
-    const summaries = await summariesOf(handle);
+    const summaries = summariesIn(await eventsOf(handle));
     expect(summaries.slice(summaries.indexOf(`orders: order ${orderId} is COMPENSATING`))).toEqual([
       `orders: order ${orderId} is COMPENSATING`,
       `shipping: cancel shipment of order ${orderId} (compensation)`,
@@ -153,7 +158,7 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
     const input = stubOrderInput({ customerId: 'cust-visible' });
     const { handle } = await run(new StubServices(), input);
     // A colocated order passes its forward statuses inside one workflow task: only its ends are visible.
-    expect(await upsertsOf(handle, ORDER_STATUS_KEY.name)).toEqual(
+    expect(upsertsIn(await eventsOf(handle), ORDER_STATUS_KEY.name)).toEqual(
       colocated ? ['PENDING', 'COMPLETED'] : ['PENDING', 'RESERVING', 'CHARGING', 'SHIPPING', 'COMPLETED'],
     );
     const { typedSearchAttributes } = await handle.describe();
@@ -163,11 +168,10 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
 
   it('does not upsert what the API started the order with', async () => {
     const input = stubOrderInput({ customerId: 'cust-started' });
-    const { handle } = await run(new StubServices(), input, true);
-    expect(await upsertsOf(handle, CUSTOMER_ID_KEY.name)).toEqual([]);
-    expect((await upsertsOf(handle, ORDER_STATUS_KEY.name))[0]).toEqual(
-      colocated ? 'COMPLETED' : 'RESERVING',
-    );
+    const { handle } = await run(new StubServices(), input, { started: true });
+    const events = await eventsOf(handle);
+    expect(upsertsIn(events, CUSTOMER_ID_KEY.name)).toEqual([]);
+    expect(upsertsIn(events, ORDER_STATUS_KEY.name)[0]).toEqual(colocated ? 'COMPLETED' : 'RESERVING');
     expect((await handle.describe()).typedSearchAttributes.get(CUSTOMER_ID_KEY)).toBe('cust-started');
   });
 
@@ -195,12 +199,7 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
     const held = new StubServices();
     const gate = held.hold('reserveStock');
     const cancelled = stubOrderInput();
-    await runStubSaga({
-      env,
-      bundlePath: inject('workflowBundlePath'),
-      stubs: held,
-      input: cancelled,
-      placement,
+    await run(held, cancelled, {
       drive: async (handle) => {
         await gate.reached;
         await handle.executeUpdate(cancelOrderUpdate);
@@ -234,12 +233,7 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
         return refunds === 1 ? ApplicationFailure.nonRetryable('refund refused', 'RefundRejected') : null;
       });
       const input = stubOrderInput();
-      await runStubSaga({
-        env,
-        bundlePath: inject('workflowBundlePath'),
-        stubs,
-        input,
-        placement,
+      await run(stubs, input, {
         drive: async (handle) => {
           await until(() => stubs.statuses.includes('COMPENSATION_FAILED'), 20_000);
           if (decision === 'retry') await handle.executeUpdate(retryCompensationsUpdate);
@@ -277,15 +271,17 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
       totalCents: 2000,
       shippingAddress: { ...stubOrderInput().shippingAddress, country: 'NZ' },
     });
-    await run(stubs, input, false, async (running) => {
-      for (const gate of gates) {
-        await gate.reached;
-        seen.push(await detailsOf(running));
-        gate.release();
-      }
-      // Queried while the workers still run: a closed workflow's query needs one.
-      await running.result();
-      ended = await detailsOf(running);
+    await run(stubs, input, {
+      drive: async (running) => {
+        for (const gate of gates) {
+          await gate.reached;
+          seen.push(await detailsOf(running));
+          gate.release();
+        }
+        // Queried while the workers still run: a closed workflow's query needs one.
+        await running.result();
+        ended = await detailsOf(running);
+      },
     });
     expect(seen).toEqual([
       '**RESERVING** — inventory: reserving 2 units',
@@ -305,12 +301,14 @@ describe.each(SAGA_PLACEMENTS)('what operators see of an order (%s)', (placement
     );
     let waiting: string | undefined;
     let ended: string | undefined;
-    await run(stubs, stubOrderInput(), false, async (running) => {
-      await until(() => stubs.statuses.includes('COMPENSATION_FAILED'), 20_000);
-      waiting = await detailsOf(running);
-      await running.executeUpdate(resolveCompensationsUpdate, { args: [{ note: 'refunded by hand' }] });
-      await running.result();
-      ended = await detailsOf(running);
+    await run(stubs, stubOrderInput(), {
+      drive: async (running) => {
+        await until(() => stubs.statuses.includes('COMPENSATION_FAILED'), 20_000);
+        waiting = await detailsOf(running);
+        await running.executeUpdate(resolveCompensationsUpdate, { args: [{ note: 'refunded by hand' }] });
+        await running.result();
+        ended = await detailsOf(running);
+      },
     });
     expect(waiting).toBe(
       '**COMPENSATION_FAILED** — compensation of chargePayment failed: run the retryCompensations or resolveCompensations update',
